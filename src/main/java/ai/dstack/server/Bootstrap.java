@@ -1,0 +1,78 @@
+package ai.dstack.server;
+
+import ai.dstack.server.db.Database;
+import ai.dstack.server.db.DatabaseStartupException;
+import ai.dstack.server.logging.LogSetup;
+import ai.dstack.server.projects.control.Projects;
+import ai.dstack.server.settings.ClientConfig;
+import ai.dstack.server.settings.InvalidSettingException;
+import ai.dstack.server.settings.Settings;
+import ai.dstack.server.users.control.Users;
+import ai.dstack.server.users.entity.UserEntity;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.context.Initialized;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Startup in upstream's order (SERVER.md §1.2): settings, logging, database and migrations, admin
+ * user and project {@code main} (serialised across replicas), client config, then the two lines
+ * every operator looks for. A failure leaves one line in the log and a failing healthcheck.
+ */
+@ApplicationScoped
+public class Bootstrap {
+  private static final Logger log = Logger.getLogger(Bootstrap.class.getName());
+
+  @Inject private ServerContext server;
+  @Inject private Users users;
+  @Inject private Projects projects;
+
+  void onStart(@Observes @Initialized(ApplicationScoped.class) Object event) {
+    LogSetup.configure(Level.INFO, Settings.LogFormat.STANDARD);
+    try {
+      Settings settings = Settings.fromEnvironment();
+      LogSetup.configure(settings.logLevel(), settings.logFormat());
+      Files.createDirectories(settings.serverDir().resolve("data"));
+      Database database = Database.open(settings.database(), settings.dbPoolSize());
+      server.opened(settings, database);
+      UserEntity admin =
+          database.tx(
+              em -> {
+                database.advisoryXactLock(em, "server_init");
+                UserEntity user = users.getOrCreateAdmin(em, settings.adminToken());
+                projects.getOrCreateMain(em, user);
+                return user;
+              });
+      ClientConfig.updateDefaultProject(settings, Projects.DEFAULT_PROJECT, admin.getToken());
+      if (settings.backgroundProcessingDisabled()) {
+        log.info("Background processing is disabled");
+      }
+      server.ready();
+      log.info("The admin token is " + admin.getToken());
+      log.info("The dstack server " + server.version() + " is running at " + settings.serverUrl());
+    } catch (InvalidSettingException | DatabaseStartupException e) {
+      fail(e.getMessage(), null);
+    } catch (IOException e) {
+      fail("Cannot create the server directory: " + e.getMessage(), null);
+    } catch (RuntimeException e) {
+      fail("Unexpected startup error: " + e, e);
+    }
+  }
+
+  private void fail(String reason, Throwable unexpected) {
+    server.failed(reason);
+    log.log(Level.SEVERE, "Server startup failed: " + reason, unexpected);
+  }
+
+  @PreDestroy
+  void stop() {
+    if (server.database() != null) {
+      server.database().close();
+    }
+  }
+}

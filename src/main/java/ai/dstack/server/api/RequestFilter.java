@@ -1,0 +1,85 @@
+package ai.dstack.server.api;
+
+import ai.dstack.server.ServerContext;
+import ai.dstack.server.users.control.Users;
+import jakarta.annotation.Priority;
+import jakarta.inject.Inject;
+import jakarta.json.Json;
+import jakarta.json.JsonReader;
+import jakarta.json.JsonValue;
+import jakarta.json.stream.JsonParsingException;
+import jakarta.ws.rs.Priorities;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.container.ContainerRequestFilter;
+import jakarta.ws.rs.container.ResourceInfo;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.ext.Provider;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Runs upstream's checks in upstream's order (API.md §1.2): malformed JSON (422), then the client
+ * version (400), then the token (401/403). Project and role checks follow in the resources, and
+ * schema validation last.
+ */
+@Provider
+@Priority(Priorities.AUTHENTICATION)
+public class RequestFilter implements ContainerRequestFilter {
+  @Context private ResourceInfo resourceInfo;
+  @Inject private CallContext call;
+  @Inject private ServerContext server;
+  @Inject private Users users;
+
+  @Override
+  public void filter(ContainerRequestContext request) throws IOException {
+    server.requireStarted();
+    call.setBody(readJsonBody(request));
+    ApiVersion.check(request.getHeaderString("X-API-VERSION"), server.version());
+    if (!isPublic()) {
+      call.setUser(users.authenticate(bearerToken(request)));
+    }
+  }
+
+  private boolean isPublic() {
+    return resourceInfo.getResourceMethod().isAnnotationPresent(Public.class)
+        || resourceInfo.getResourceClass().isAnnotationPresent(Public.class);
+  }
+
+  private static String bearerToken(ContainerRequestContext request) {
+    String header = request.getHeaderString(HttpHeaders.AUTHORIZATION);
+    if (header == null) {
+      throw ApiException.notAuthenticated();
+    }
+    String[] parts = header.trim().split("\\s+", 2);
+    if (parts.length != 2 || !parts[0].equalsIgnoreCase("bearer") || parts[1].isBlank()) {
+      throw ApiException.notAuthenticated();
+    }
+    return parts[1].trim();
+  }
+
+  /** Parses a JSON body once; multipart uploads are left to their resources. */
+  private static JsonValue readJsonBody(ContainerRequestContext request) throws IOException {
+    MediaType type = request.getMediaType();
+    if (!request.hasEntity() || (type != null && type.getType().equalsIgnoreCase("multipart"))) {
+      return null;
+    }
+    byte[] bytes = request.getEntityStream().readAllBytes();
+    request.setEntityStream(new ByteArrayInputStream(bytes));
+    String text = new String(bytes, StandardCharsets.UTF_8);
+    if (text.isBlank()) {
+      return null;
+    }
+    try (JsonReader reader =
+        Json.createReader(
+            new InputStreamReader(new ByteArrayInputStream(bytes), StandardCharsets.UTF_8))) {
+      return reader.readValue();
+    } catch (JsonParsingException e) {
+      long offset = e.getLocation() == null ? 0 : Math.max(0, e.getLocation().getStreamOffset());
+      throw ApiException.jsonInvalid(offset, e.getMessage());
+    }
+  }
+}

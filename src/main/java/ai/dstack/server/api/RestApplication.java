@@ -1,0 +1,7 @@
+package ai.dstack.server.api;
+
+import jakarta.ws.rs.ApplicationPath;
+import jakarta.ws.rs.core.Application;
+
+@ApplicationPath("api")
+public class RestApplication extends Application {}

@@ -1,0 +1,372 @@
+package ai.dstack.server.api.json;
+
+import ai.dstack.server.api.ApiException;
+import jakarta.json.Json;
+import jakarta.json.JsonArray;
+import jakarta.json.JsonArrayBuilder;
+import jakarta.json.JsonNumber;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonObjectBuilder;
+import jakarta.json.JsonString;
+import jakarta.json.JsonValue;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * Reads a request body the way upstream's pydantic v1 models do: loose coercion of scalars, and
+ * every problem collected with its field path ({@code loc}) into FastAPI's 422 list. Getters return
+ * {@code null} for a bad value; {@link #validate()} then throws once with all problems. Unknown
+ * fields are ignored (API.md §1.6 allows it).
+ */
+public final class JsonInput {
+  private static final Set<String> TRUE_WORDS = Set.of("true", "1", "yes", "on", "t", "y");
+  private static final Set<String> FALSE_WORDS = Set.of("false", "0", "no", "off", "f", "n");
+  private static final Pattern UUID_TEXT =
+      Pattern.compile("^(urn:uuid:)?\\{?[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}\\}?$");
+
+  private final JsonObject object;
+  private final List<Object> path;
+  private final List<JsonObject> issues;
+
+  private JsonInput(JsonObject object, List<Object> path, List<JsonObject> issues) {
+    this.object = object;
+    this.path = path;
+    this.issues = issues;
+  }
+
+  /** A body the endpoint requires: absent is "field required" at {@code ["body"]}. */
+  public static JsonInput requiredBody(JsonValue body) {
+    List<JsonObject> issues = new ArrayList<>();
+    if (body == null) {
+      issues.add(issue(List.of("body"), "field required", "value_error.missing"));
+      throw ApiException.validation(issues);
+    }
+    return root(body, issues);
+  }
+
+  /** A body that may be absent or {@code null}: defaults apply. */
+  public static JsonInput optionalBody(JsonValue body) {
+    List<JsonObject> issues = new ArrayList<>();
+    if (body == null || body.getValueType() == JsonValue.ValueType.NULL) {
+      return new JsonInput(JsonValue.EMPTY_JSON_OBJECT, List.of("body"), issues);
+    }
+    return root(body, issues);
+  }
+
+  private static JsonInput root(JsonValue body, List<JsonObject> issues) {
+    if (body.getValueType() != JsonValue.ValueType.OBJECT) {
+      issues.add(issue(List.of("body"), "value is not a valid dict", "type_error.dict"));
+      throw ApiException.validation(issues);
+    }
+    return new JsonInput(body.asJsonObject(), List.of("body"), issues);
+  }
+
+  /** Throws the 422 if any getter found a problem. */
+  public void validate() {
+    if (!issues.isEmpty()) {
+      throw ApiException.validation(issues);
+    }
+  }
+
+  public boolean has(String field) {
+    return object.containsKey(field)
+        && object.get(field).getValueType() != JsonValue.ValueType.NULL;
+  }
+
+  public String string(String field) {
+    return required(field, this::stringValue);
+  }
+
+  public String optString(String field) {
+    return optional(field, this::stringValue);
+  }
+
+  public boolean bool(String field, boolean fallback) {
+    Boolean value = optional(field, this::boolValue);
+    return value == null ? fallback : value;
+  }
+
+  public Boolean optBool(String field) {
+    return optional(field, this::boolValue);
+  }
+
+  public Integer optInt(String field, Integer fallback, Integer min, Integer max) {
+    Integer value = optional(field, this::intValue);
+    if (value == null) {
+      return fallback;
+    }
+    if (min != null && value < min) {
+      issues.add(
+          issue(
+              at(field),
+              "ensure this value is greater than or equal to " + min,
+              "value_error.number.not_ge",
+              Json.createObjectBuilder().add("limit_value", min).build()));
+      return null;
+    }
+    if (max != null && value > max) {
+      issues.add(
+          issue(
+              at(field),
+              "ensure this value is less than or equal to " + max,
+              "value_error.number.not_le",
+              Json.createObjectBuilder().add("limit_value", max).build()));
+      return null;
+    }
+    return value;
+  }
+
+  /** An enum sent as its lowercase value ({@code on-demand} for {@code ON_DEMAND}). */
+  public <E extends Enum<E>> E enumValue(String field, Class<E> type) {
+    return required(field, (value, loc) -> enumOf(value, loc, type));
+  }
+
+  public <E extends Enum<E>> E optEnum(String field, Class<E> type) {
+    return optional(field, (value, loc) -> enumOf(value, loc, type));
+  }
+
+  public Instant optDatetime(String field) {
+    return optional(field, this::datetimeValue);
+  }
+
+  public UUID optUuid(String field) {
+    return optional(field, this::uuidValue);
+  }
+
+  /** A string that must match a pattern, reported as pydantic's {@code constr(regex=…)} does. */
+  public String optPattern(String field, Pattern pattern) {
+    String value = optString(field);
+    if (value != null && !pattern.matcher(value).find()) {
+      issues.add(
+          issue(
+              at(field),
+              "string does not match regex \"" + pattern.pattern() + "\"",
+              "value_error.str.regex",
+              Json.createObjectBuilder().add("pattern", pattern.pattern()).build()));
+      return null;
+    }
+    return value;
+  }
+
+  public List<String> stringList(String field) {
+    return required(field, (value, loc) -> listOf(value, loc, this::stringValue));
+  }
+
+  public List<UUID> uuidList(String field) {
+    return required(field, (value, loc) -> listOf(value, loc, this::uuidValue));
+  }
+
+  public List<JsonInput> objectList(String field) {
+    return required(field, (value, loc) -> listOf(value, loc, this::objectValue));
+  }
+
+  private <T> T required(String field, Reader<T> reader) {
+    List<Object> loc = at(field);
+    JsonValue value = object.get(field);
+    if (value == null) {
+      issues.add(issue(loc, "field required", "value_error.missing"));
+      return null;
+    }
+    if (value.getValueType() == JsonValue.ValueType.NULL) {
+      issues.add(issue(loc, "none is not an allowed value", "type_error.none.not_allowed"));
+      return null;
+    }
+    return reader.read(value, loc);
+  }
+
+  private <T> T optional(String field, Reader<T> reader) {
+    JsonValue value = object.get(field);
+    if (value == null || value.getValueType() == JsonValue.ValueType.NULL) {
+      return null;
+    }
+    return reader.read(value, at(field));
+  }
+
+  private String stringValue(JsonValue value, List<Object> loc) {
+    return switch (value.getValueType()) {
+      case STRING -> ((JsonString) value).getString();
+      case NUMBER -> value.toString();
+      default -> {
+        issues.add(issue(loc, "str type expected", "type_error.str"));
+        yield null;
+      }
+    };
+  }
+
+  private Boolean boolValue(JsonValue value, List<Object> loc) {
+    switch (value.getValueType()) {
+      case TRUE:
+        return true;
+      case FALSE:
+        return false;
+      case NUMBER:
+      case STRING:
+        String text =
+            value instanceof JsonString s
+                ? s.getString().toLowerCase(Locale.ROOT)
+                : ((JsonNumber) value).bigDecimalValue().stripTrailingZeros().toPlainString();
+        if (TRUE_WORDS.contains(text)) {
+          return true;
+        }
+        if (FALSE_WORDS.contains(text)) {
+          return false;
+        }
+        break;
+      default:
+        break;
+    }
+    issues.add(issue(loc, "value could not be parsed to a boolean", "type_error.bool"));
+    return null;
+  }
+
+  private Integer intValue(JsonValue value, List<Object> loc) {
+    try {
+      if (value.getValueType() == JsonValue.ValueType.NUMBER) {
+        return ((JsonNumber) value).bigDecimalValue().intValueExact();
+      }
+      if (value.getValueType() == JsonValue.ValueType.STRING) {
+        return new BigDecimal(((JsonString) value).getString().trim()).intValueExact();
+      }
+    } catch (ArithmeticException | NumberFormatException e) {
+      // reported below
+    }
+    issues.add(issue(loc, "value is not a valid integer", "type_error.integer"));
+    return null;
+  }
+
+  private <E extends Enum<E>> E enumOf(JsonValue value, List<Object> loc, Class<E> type) {
+    String text = value instanceof JsonString s ? s.getString() : null;
+    for (E constant : type.getEnumConstants()) {
+      if (wireValue(constant).equals(text)) {
+        return constant;
+      }
+    }
+    List<String> permitted =
+        Arrays.stream(type.getEnumConstants()).map(JsonInput::wireValue).toList();
+    JsonArrayBuilder values = Json.createArrayBuilder();
+    permitted.forEach(values::add);
+    issues.add(
+        issue(
+            loc,
+            "value is not a valid enumeration member; permitted: "
+                + permitted.stream().map(p -> "'" + p + "'").collect(Collectors.joining(", ")),
+            "type_error.enum",
+            Json.createObjectBuilder().add("enum_values", values).build()));
+    return null;
+  }
+
+  public static String wireValue(Enum<?> constant) {
+    return constant.name().toLowerCase(Locale.ROOT).replace('_', '-');
+  }
+
+  private Instant datetimeValue(JsonValue value, List<Object> loc) {
+    if (value instanceof JsonString s) {
+      String text = s.getString().trim().replace(' ', 'T');
+      try {
+        return OffsetDateTime.parse(text).toInstant();
+      } catch (DateTimeParseException e) {
+        try {
+          // a naive datetime is UTC, as the client treats it
+          return LocalDateTime.parse(text).toInstant(ZoneOffset.UTC);
+        } catch (DateTimeParseException ignored) {
+          // reported below
+        }
+      }
+    } else if (value instanceof JsonNumber n) {
+      return Instant.ofEpochMilli(Math.round(n.doubleValue() * 1000));
+    }
+    issues.add(issue(loc, "invalid datetime format", "value_error.datetime"));
+    return null;
+  }
+
+  private UUID uuidValue(JsonValue value, List<Object> loc) {
+    if (value instanceof JsonString s && UUID_TEXT.matcher(s.getString()).matches()) {
+      String hex = s.getString().replaceAll("(?i)urn:uuid:|[{}-]", "");
+      return UUID.fromString(
+          hex.substring(0, 8)
+              + "-"
+              + hex.substring(8, 12)
+              + "-"
+              + hex.substring(12, 16)
+              + "-"
+              + hex.substring(16, 20)
+              + "-"
+              + hex.substring(20));
+    }
+    issues.add(issue(loc, "value is not a valid uuid", "type_error.uuid"));
+    return null;
+  }
+
+  private JsonInput objectValue(JsonValue value, List<Object> loc) {
+    if (value.getValueType() != JsonValue.ValueType.OBJECT) {
+      issues.add(issue(loc, "value is not a valid dict", "type_error.dict"));
+      return null;
+    }
+    return new JsonInput(value.asJsonObject(), loc, issues);
+  }
+
+  private <T> List<T> listOf(JsonValue value, List<Object> loc, Reader<T> item) {
+    if (value.getValueType() != JsonValue.ValueType.ARRAY) {
+      issues.add(issue(loc, "value is not a valid list", "type_error.list"));
+      return null;
+    }
+    JsonArray array = value.asJsonArray();
+    List<T> items = new ArrayList<>(array.size());
+    int before = issues.size();
+    for (int i = 0; i < array.size(); i++) {
+      List<Object> itemLoc = new ArrayList<>(loc);
+      itemLoc.add(i);
+      JsonValue element = array.get(i);
+      if (element.getValueType() == JsonValue.ValueType.NULL) {
+        issues.add(issue(itemLoc, "none is not an allowed value", "type_error.none.not_allowed"));
+        continue;
+      }
+      items.add(item.read(element, itemLoc));
+    }
+    return issues.size() == before ? items : null;
+  }
+
+  private List<Object> at(String field) {
+    List<Object> loc = new ArrayList<>(path);
+    loc.add(field);
+    return loc;
+  }
+
+  private static JsonObject issue(List<Object> loc, String msg, String type) {
+    return issue(loc, msg, type, null);
+  }
+
+  private static JsonObject issue(List<Object> loc, String msg, String type, JsonObject ctx) {
+    JsonArrayBuilder locArray = Json.createArrayBuilder();
+    for (Object part : loc) {
+      if (part instanceof Integer index) {
+        locArray.add(index);
+      } else {
+        locArray.add(part.toString());
+      }
+    }
+    JsonObjectBuilder entry =
+        Json.createObjectBuilder().add("loc", locArray).add("msg", msg).add("type", type);
+    if (ctx != null) {
+      entry.add("ctx", ctx);
+    }
+    return entry.build();
+  }
+
+  @FunctionalInterface
+  private interface Reader<T> {
+    T read(JsonValue value, List<Object> loc);
+  }
+}

@@ -1,0 +1,29 @@
+package ai.dstack.server.projects.boundary;
+
+import ai.dstack.server.users.boundary.UserViews;
+import java.time.Instant;
+import java.util.List;
+
+/** The project models the CLI parses (API.md §3.2). */
+public final class ProjectViews {
+  private ProjectViews() {}
+
+  public record MemberPermissions(boolean canManageSshFleets, boolean canManageSecrets) {}
+
+  public record Member(UserViews.User user, String projectRole, MemberPermissions permissions) {}
+
+  /** {@code name} is the backend type; {@code config} its settings without credentials. */
+  public record BackendInfo(String name, Object config) {}
+
+  public record Project(
+      String projectId,
+      String projectName,
+      UserViews.User owner,
+      Instant createdAt,
+      List<BackendInfo> backends,
+      List<Member> members,
+      boolean isPublic,
+      String templatesRepo) {}
+
+  public record ProjectsInfoList(Long totalCount, List<Project> projects) {}
+}
