@@ -2,6 +2,7 @@ package ai.dstack.server.db;
 
 import jakarta.persistence.AttributeConverter;
 import jakarta.persistence.Converter;
+import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -10,12 +11,12 @@ import java.time.format.DateTimeFormatterBuilder;
 import java.time.temporal.ChronoField;
 
 /**
- * Timestamps travel as ISO-8601 UTC text with a fixed six-digit fraction: SQLite stores them as
- * sortable TEXT (and pgloader loads them cleanly); PostgreSQL casts the text into {@code
- * timestamptz} (the driver sends strings untyped) and returns its own text form, parsed here.
+ * Timestamps are written as ISO-8601 UTC text with a fixed six-digit fraction: SQLite stores them
+ * as sortable TEXT (which pgloader loads cleanly); PostgreSQL casts the text into {@code
+ * timestamptz} (the driver sends strings untyped) and reads back a {@link Timestamp}.
  */
 @Converter(autoApply = true)
-public class InstantText implements AttributeConverter<Instant, String> {
+public class InstantText implements AttributeConverter<Instant, Object> {
   private static final DateTimeFormatter WRITE =
       DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(ZoneOffset.UTC);
   private static final DateTimeFormatter READ =
@@ -45,12 +46,21 @@ public class InstantText implements AttributeConverter<Instant, String> {
   }
 
   @Override
-  public String convertToDatabaseColumn(Instant instant) {
+  public Object convertToDatabaseColumn(Instant instant) {
     return instant == null ? null : format(instant);
   }
 
   @Override
-  public Instant convertToEntityAttribute(String text) {
-    return text == null ? null : OffsetDateTime.parse(text.trim(), READ).toInstant();
+  public Instant convertToEntityAttribute(Object value) {
+    if (value == null) {
+      return null;
+    }
+    if (value instanceof Timestamp timestamp) {
+      return timestamp.toInstant();
+    }
+    if (value instanceof OffsetDateTime dateTime) {
+      return dateTime.toInstant();
+    }
+    return OffsetDateTime.parse(value.toString().trim(), READ).toInstant();
   }
 }
