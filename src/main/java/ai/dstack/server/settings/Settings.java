@@ -31,8 +31,11 @@ public record Settings(
     JSON
   }
 
+  /** {@code ~} is {@code $HOME}, as for upstream's Python server, else the JVM's user.home. */
   public static Settings fromEnvironment() {
-    return from(System.getenv(), System.getProperty("user.home"));
+    String home = System.getenv("HOME");
+    return from(
+        System.getenv(), home == null || home.isBlank() ? System.getProperty("user.home") : home);
   }
 
   public static Settings from(Map<String, String> env, String userHome) {

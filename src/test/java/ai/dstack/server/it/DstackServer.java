@@ -27,12 +27,14 @@ public final class DstackServer implements AutoCloseable {
   private final Path home;
   private final Map<String, String> env = new HashMap<>();
   private final int port;
+  private boolean viaLauncher;
   private Process process;
   private Path log;
 
   public DstackServer(Path home) {
     this.home = home;
     this.port = freePort();
+    env.put("HOME", home.toString());
     env.put("DSTACK_SERVER_DIR", home.resolve("server").toString());
     env.put("DSTACK_SERVER_PORT", String.valueOf(port));
   }
@@ -44,6 +46,12 @@ public final class DstackServer implements AutoCloseable {
       server.env("DSTACK_DATABASE_URL", TestDatabases.freshPostgres());
     }
     return server;
+  }
+
+  /** Start through {@code payara/dstack-server}, as the README tells users to. */
+  public DstackServer viaLauncher() {
+    viaLauncher = true;
+    return this;
   }
 
   public DstackServer env(String name, String value) {
@@ -73,8 +81,26 @@ public final class DstackServer implements AutoCloseable {
   public void startProcess() throws IOException {
     Files.createDirectories(home);
     log = home.resolve("server-" + System.nanoTime() + ".log");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder builder =
+        new ProcessBuilder(viaLauncher ? launcherCommand(java) : microCommand(java));
+    builder.redirectErrorStream(true).redirectOutput(log.toFile());
+    builder.environment().keySet().removeIf(k -> k.startsWith("DSTACK_"));
+    builder.environment().putAll(env);
+    process = builder.start();
+  }
+
+  private List<String> launcherCommand(String java) {
+    env.put("JAVA", java);
+    env.put("DSTACK_WAR", System.getProperty("it.war"));
+    env.put("PAYARA_MICRO_JAR", System.getProperty("it.microJar"));
+    env.put("DSTACK_SERVER_JAVA_OPTS", System.getProperty("it.javaOpts", "-Xmx256m"));
+    return List.of(System.getProperty("it.launcher"));
+  }
+
+  private List<String> microCommand(String java) {
     List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add(java);
     command.addAll(List.of(System.getProperty("it.javaOpts", "-Xmx256m").trim().split("\\s+")));
     command.add("-Duser.home=" + home);
     command.addAll(
@@ -90,11 +116,15 @@ public final class DstackServer implements AutoCloseable {
             String.valueOf(port),
             "--rootdir",
             home.resolve("payara").toString()));
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-    builder.redirectOutput(log.toFile());
-    builder.environment().keySet().removeIf(k -> k.startsWith("DSTACK_"));
-    builder.environment().putAll(env);
-    process = builder.start();
+    return command;
+  }
+
+  /** The process's exit code once it ends by itself. */
+  public int awaitExit() throws InterruptedException {
+    if (!process.waitFor(180, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("The process did not exit; log:\n" + logText());
+    }
+    return process.exitValue();
   }
 
   /** Waits for the healthcheck to answer anything but "starting"; returns its status code. */
@@ -150,13 +180,19 @@ public final class DstackServer implements AutoCloseable {
     }
   }
 
-  public void stop() throws InterruptedException {
-    if (process != null && process.isAlive()) {
+  /** SIGTERM, as a service manager stops it; returns the exit code. */
+  public int stop() throws InterruptedException {
+    if (process == null) {
+      return -1;
+    }
+    if (process.isAlive()) {
       process.destroy();
-      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      if (!process.waitFor(60, TimeUnit.SECONDS)) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
         process.destroyForcibly().waitFor();
       }
     }
+    return process.exitValue();
   }
 
   @Override
