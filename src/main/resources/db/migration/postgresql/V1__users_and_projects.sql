@@ -21,7 +21,7 @@ CREATE TABLE user_public_keys (
     id          uuid         NOT NULL PRIMARY KEY,
     user_id     uuid         NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     added_at    timestamptz  NOT NULL,
-    name        varchar(200) NOT NULL,
+    name        varchar(100) NOT NULL,
     type        varchar(100) NOT NULL,
     fingerprint varchar(200) NOT NULL,
     key         text         NOT NULL
@@ -35,7 +35,7 @@ CREATE TABLE projects (
     owner_id        uuid         NOT NULL REFERENCES users (id),
     created_at      timestamptz  NOT NULL,
     is_public       boolean      NOT NULL DEFAULT false,
-    templates_repo  varchar(1000),
+    templates_repo  text,
     deleted         boolean      NOT NULL DEFAULT false,
     ssh_private_key text         NOT NULL,
     ssh_public_key  text         NOT NULL

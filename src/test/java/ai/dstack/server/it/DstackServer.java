@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
  * directory and port; {@link #start()} returns once {@code /healthcheck} answers 200.
  */
 public final class DstackServer implements AutoCloseable {
-  private static final Pattern ADMIN_TOKEN = Pattern.compile("The admin token is (\\S+)");
+  private static final Pattern ADMIN_TOKEN = Pattern.compile("The admin token is ([^\\s\"]+)");
 
   private final Path home;
   private final Map<String, String> env = new HashMap<>();

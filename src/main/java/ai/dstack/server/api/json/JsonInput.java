@@ -93,6 +93,21 @@ public final class JsonInput {
     return optional(field, this::stringValue);
   }
 
+  /** An optional string of at most {@code maxLength} characters (pydantic's {@code max_length}). */
+  public String optString(String field, int maxLength) {
+    String value = optString(field);
+    if (value != null && value.length() > maxLength) {
+      issues.add(
+          issue(
+              at(field),
+              "ensure this value has at most " + maxLength + " characters",
+              "value_error.any_str.max_length",
+              Json.createObjectBuilder().add("limit_value", maxLength).build()));
+      return null;
+    }
+    return value;
+  }
+
   public boolean bool(String field, boolean fallback) {
     Boolean value = optional(field, this::boolValue);
     return value == null ? fallback : value;

@@ -105,7 +105,7 @@ public class UsersResource {
   public UserViews.PublicKeyInfo addPublicKey() {
     JsonInput in = JsonInput.requiredBody(call.body());
     String key = in.string("key");
-    String name = in.optString("name");
+    String name = in.optString("name", 100);
     in.validate();
     return UserViews.publicKey(users.addPublicKey(call.user(), key, name));
   }
@@ -142,7 +142,9 @@ public class UsersResource {
       JsonInput in = JsonInput.requiredBody(call.body());
       String username = in.string("username");
       GlobalRole role = in.enumValue("global_role", GlobalRole.class);
-      String email = in.optString("email");
+      // the columns' sizes, as upstream's; longer values are refused instead of failing in the
+      // database
+      String email = in.optString("email", 200);
       boolean active = in.bool("active", true);
       in.validate();
       return new UserRequest(username, role, email, active);

@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.dstack.server.it.Api;
 import ai.dstack.server.it.DstackServer;
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
 import java.io.IOException;
+import java.io.StringReader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
@@ -15,6 +18,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,9 +54,27 @@ class LauncherAndRestartIT {
     }
 
     try (DstackServer second =
-        new DstackServer(home).viaLauncher().env("DSTACK_SERVER_ADMIN_TOKEN", "ignored-later")) {
+        new DstackServer(home)
+            .viaLauncher()
+            .env("DSTACK_SERVER_ADMIN_TOKEN", "ignored-later")
+            .env("DSTACK_SERVER_LOG_FORMAT", "json")) {
       second.start();
       assertEquals(firstToken, second.adminToken(), "the admin token is set only on creation");
+      List<JsonObject> serverLines =
+          second
+              .logText()
+              .lines()
+              .filter(line -> line.startsWith("{"))
+              .map(line -> Json.createReader(new StringReader(line)).readObject())
+              .toList();
+      assertTrue(
+          serverLines.stream()
+              .anyMatch(
+                  o ->
+                      o.getString("message").equals("The admin token is " + firstToken)
+                          && o.getString("level").equals("INFO")
+                          && o.getString("logger").equals("dstack.Bootstrap")),
+          "JSON log format, one object per line:\n" + second.logText());
       Api api = new Api(second.url(), second.adminToken());
       var project = api.post("/api/projects/" + projectName + "/get", userToken, null);
       assertEquals(200, project.status(), project.text());
