@@ -250,7 +250,9 @@ public class Users {
     String keyName =
         name != null && !name.isEmpty()
             ? name
-            : key.comment() != null ? key.comment() : key.md5Hex();
+            : key.comment() != null
+                ? key.comment().substring(0, Math.min(key.comment().length(), 100))
+                : key.md5Hex();
     return db().tx(
             em -> {
               Long existing =
