@@ -349,6 +349,15 @@ class ProjectsApiIT {
   }
 
   @Test
+  void aGlobalAdminHoldingTheManagerRoleMayChangeTheAdmins(Api api) {
+    String globalAdmin = Api.uniqueName("ga");
+    String token = api.createUser(globalAdmin, "admin");
+    String name = projectWith(api, member(globalAdmin, "manager"));
+    JsonObject project = ok(setMembers(api, token, name, member(globalAdmin, "admin")));
+    assertEquals(Map.of(globalAdmin, "admin"), roles(project));
+  }
+
+  @Test
   void usersAndNonMembersCannotSetMembers(Api api) {
     String user = Api.uniqueName("usr");
     String token = api.createUser(user, "user");
@@ -382,6 +391,20 @@ class ProjectsApiIT {
     forbidden(
         addMembers(api, token, name, member(joiner, "user")),
         "Access denied: insufficient permissions to add members");
+  }
+
+  @Test
+  void aGlobalAdminJoiningAPublicProjectIsAlsoLimitedToTheUserRole(Api api) {
+    String globalAdmin = Api.uniqueName("ga");
+    String token = api.createUser(globalAdmin, "admin");
+    String name = projectWith(api);
+    ok(update(api, api.adminToken(), name, "is_public", true));
+    forbidden(
+        addMembers(api, token, name, member(globalAdmin, "admin")),
+        "Access denied: can only join public projects as user role");
+    assertEquals(
+        "user",
+        roles(ok(addMembers(api, token, name, member(globalAdmin, "user")))).get(globalAdmin));
   }
 
   @Test
