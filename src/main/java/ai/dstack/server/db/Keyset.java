@@ -1,7 +1,9 @@
 package ai.dstack.server.db;
 
 import jakarta.persistence.Query;
+import jakarta.persistence.TypedQuery;
 import java.time.Instant;
+import java.util.List;
 
 /**
  * Upstream's keyset pagination (API.md §1.8): descending is {@code ts DESC, id ASC} continuing
@@ -36,6 +38,14 @@ public record Keyset(Instant prevTs, String prevId, int limit, boolean ascending
     return ascending
         ? " ORDER BY " + ts + " ASC, " + id + " DESC"
         : " ORDER BY " + ts + " DESC, " + id + " ASC";
+  }
+
+  /**
+   * Binds the cursor and runs the query. {@code limit: 0} is an empty page, as upstream's {@code
+   * LIMIT 0}; JPA would read a maximum of 0 results as "no limit".
+   */
+  public <T> List<T> results(TypedQuery<T> query) {
+    return limit == 0 ? List.of() : bind(query).getResultList();
   }
 
   public <Q extends Query> Q bind(Q query) {

@@ -120,7 +120,7 @@ public class Projects {
                           + page.orderBy("p.createdAt", "p.id"),
                       ProjectEntity.class);
               bindListFilter(query, caller, like);
-              List<ProjectEntity> projects = page.bind(query).getResultList();
+              List<ProjectEntity> projects = page.results(query);
               Long count = null;
               if (totalCount) {
                 TypedQuery<Long> countQuery =

@@ -100,7 +100,7 @@ public class Users {
               if (like != null) {
                 query.setParameter("like", like);
               }
-              List<UserEntity> users = page.bind(query).getResultList();
+              List<UserEntity> users = page.results(query);
               Long count = null;
               if (totalCount) {
                 var countQuery =
