@@ -5,6 +5,7 @@ import ai.dstack.server.users.control.Users;
 import jakarta.annotation.Priority;
 import jakarta.inject.Inject;
 import jakarta.json.Json;
+import jakarta.json.JsonException;
 import jakarta.json.JsonReader;
 import jakarta.json.JsonValue;
 import jakarta.json.stream.JsonParsingException;
@@ -20,6 +21,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 
 /**
  * Runs upstream's checks in upstream's order (API.md §1.2): malformed JSON (422), then the client
@@ -29,6 +31,9 @@ import java.nio.charset.StandardCharsets;
 @Provider
 @Priority(Priorities.AUTHENTICATION)
 public class RequestFilter implements ContainerRequestFilter {
+  /** A body FastAPI would not parse as JSON: any request model rejects it as not a dict. */
+  private static final JsonValue NOT_JSON = Json.createValue("");
+
   @Context private ResourceInfo resourceInfo;
   @Inject private CallContext call;
   @Inject private ServerContext server;
@@ -37,7 +42,9 @@ public class RequestFilter implements ContainerRequestFilter {
   @Override
   public void filter(ContainerRequestContext request) throws IOException {
     server.requireStarted();
-    call.setBody(readJsonBody(request));
+    if (!resourceInfo.getResourceMethod().isAnnotationPresent(NoRequestBody.class)) {
+      call.setBody(readJsonBody(request));
+    }
     ApiVersion.check(request.getHeaderString("X-API-VERSION"), server.version());
     if (!isPublic()) {
       call.setUser(users.authenticate(bearerToken(request)));
@@ -61,7 +68,11 @@ public class RequestFilter implements ContainerRequestFilter {
     return parts[1].trim();
   }
 
-  /** Parses a JSON body once; multipart uploads are left to their resources. */
+  /**
+   * Parses a JSON body once, as FastAPI does: an empty body is no body; a body of another content
+   * type is not parsed and fails the schema as "not a valid dict". Multipart uploads are left to
+   * their resources.
+   */
   private static JsonValue readJsonBody(ContainerRequestContext request) throws IOException {
     MediaType type = request.getMediaType();
     if (!request.hasEntity() || (type != null && type.getType().equalsIgnoreCase("multipart"))) {
@@ -69,9 +80,11 @@ public class RequestFilter implements ContainerRequestFilter {
     }
     byte[] bytes = request.getEntityStream().readAllBytes();
     request.setEntityStream(new ByteArrayInputStream(bytes));
-    String text = new String(bytes, StandardCharsets.UTF_8);
-    if (text.isBlank()) {
+    if (bytes.length == 0) {
       return null;
+    }
+    if (!isJson(request.getHeaderString(HttpHeaders.CONTENT_TYPE))) {
+      return NOT_JSON;
     }
     try (JsonReader reader =
         Json.createReader(
@@ -80,6 +93,18 @@ public class RequestFilter implements ContainerRequestFilter {
     } catch (JsonParsingException e) {
       long offset = e.getLocation() == null ? 0 : Math.max(0, e.getLocation().getStreamOffset());
       throw ApiException.jsonInvalid(offset, e.getMessage());
+    } catch (JsonException e) {
+      throw ApiException.jsonInvalid(0, e.getMessage());
     }
+  }
+
+  /** No Content-Type, {@code application/json} or {@code application/*+json}. */
+  private static boolean isJson(String contentType) {
+    if (contentType == null) {
+      return true;
+    }
+    String mime = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+    return mime.equals("application/json")
+        || (mime.startsWith("application/") && mime.endsWith("+json"));
   }
 }

@@ -46,10 +46,10 @@ public final class JsonInput {
     this.issues = issues;
   }
 
-  /** A body the endpoint requires: absent is "field required" at {@code ["body"]}. */
+  /** A body the endpoint requires: absent or JSON null is "field required" at {@code ["body"]}. */
   public static JsonInput requiredBody(JsonValue body) {
     List<JsonObject> issues = new ArrayList<>();
-    if (body == null) {
+    if (body == null || body.getValueType() == JsonValue.ValueType.NULL) {
       issues.add(issue(List.of("body"), "field required", "value_error.missing"));
       throw ApiException.validation(issues);
     }
