@@ -56,16 +56,22 @@ public class RequestFilter implements ContainerRequestFilter {
         || resourceInfo.getResourceClass().isAnnotationPresent(Public.class);
   }
 
+  /**
+   * FastAPI's HTTPBearer: the header is split at its first space; the scheme must be "bearer" in
+   * any case, and everything after that space, as sent, is the token.
+   */
   private static String bearerToken(ContainerRequestContext request) {
     String header = request.getHeaderString(HttpHeaders.AUTHORIZATION);
     if (header == null) {
       throw ApiException.notAuthenticated();
     }
-    String[] parts = header.trim().split("\\s+", 2);
-    if (parts.length != 2 || !parts[0].equalsIgnoreCase("bearer") || parts[1].isBlank()) {
+    int space = header.indexOf(' ');
+    String scheme = space < 0 ? header : header.substring(0, space);
+    String credentials = space < 0 ? "" : header.substring(space + 1);
+    if (scheme.isEmpty() || credentials.isEmpty() || !scheme.equalsIgnoreCase("bearer")) {
       throw ApiException.notAuthenticated();
     }
-    return parts[1].trim();
+    return credentials;
   }
 
   /**
