@@ -9,8 +9,15 @@ import java.time.Instant;
  */
 public record Keyset(Instant prevTs, String prevId, int limit, boolean ascending) {
 
-  /** The JPQL condition (with a leading {@code AND}), empty without a cursor. */
+  /**
+   * The JPQL condition (with a leading {@code AND}), empty without a cursor; always false for
+   * {@code limit} 0.
+   */
   public String condition(String ts, String id) {
+    if (limit == 0) {
+      // setMaxResults(0) would mean "no limit"; upstream's LIMIT 0 returns nothing
+      return " AND 1 = 0";
+    }
     if (prevTs == null) {
       return "";
     }
