@@ -9,6 +9,7 @@ import jakarta.json.JsonException;
 import jakarta.json.JsonReader;
 import jakarta.json.JsonValue;
 import jakarta.json.stream.JsonParsingException;
+import jakarta.ws.rs.HttpMethod;
 import jakarta.ws.rs.Priorities;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ContainerRequestFilter;
@@ -41,6 +42,9 @@ public class RequestFilter implements ContainerRequestFilter {
 
   @Override
   public void filter(ContainerRequestContext request) throws IOException {
+    if (HttpMethod.OPTIONS.equals(request.getMethod())) {
+      return; // no route takes OPTIONS: OptionsFilter answers 405 as Starlette does
+    }
     server.requireStarted();
     if (!resourceInfo.getResourceMethod().isAnnotationPresent(NoRequestBody.class)) {
       call.setBody(readJsonBody(request));
