@@ -7,6 +7,8 @@ import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
 import jakarta.json.JsonValue;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Every error the API returns, with upstream's exact status and body (API.md §1.4): 400 is a
@@ -96,6 +98,17 @@ public class ApiException extends RuntimeException {
         405,
         "Method Not Allowed",
         Json.createObjectBuilder().add("detail", "Method Not Allowed").build());
+  }
+
+  /**
+   * The methods a route allows, as Starlette's {@code Allow} header lists them (JAX-RS's implicit
+   * OPTIONS is not one of them).
+   */
+  public static String allowHeader(Set<String> methods) {
+    return methods.stream()
+        .filter(m -> !m.equalsIgnoreCase("OPTIONS"))
+        .sorted()
+        .collect(Collectors.joining(", "));
   }
 
   /** 503 while the server is starting or after it failed to start. */

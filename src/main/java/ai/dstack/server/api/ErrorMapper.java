@@ -3,6 +3,7 @@ package ai.dstack.server.api;
 import jakarta.ws.rs.NotAllowedException;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.ext.ExceptionMapper;
@@ -23,8 +24,12 @@ public class ErrorMapper implements ExceptionMapper<Throwable> {
     if (e instanceof NotFoundException) {
       return toResponse(ApiException.routeNotFound());
     }
-    if (e instanceof NotAllowedException) {
-      return toResponse(ApiException.methodNotAllowed());
+    if (e instanceof NotAllowedException notAllowed) {
+      return Response.fromResponse(toResponse(ApiException.methodNotAllowed()))
+          .header(
+              HttpHeaders.ALLOW,
+              ApiException.allowHeader(notAllowed.getResponse().getAllowedMethods()))
+          .build();
     }
     if (e instanceof WebApplicationException web && web.getResponse().getStatus() < 500) {
       return web.getResponse();

@@ -20,7 +20,7 @@ public final class Paging {
   public static Keyset keyset(JsonInput in, int maxLimit) {
     Instant prevCreatedAt = in.optDatetime("prev_created_at");
     UUID prevId = in.optUuid("prev_id");
-    Integer limit = in.optInt("limit", maxLimit, 0, maxLimit);
+    Integer limit = in.integer("limit", maxLimit, 0, maxLimit);
     boolean ascending = in.bool("ascending", false);
     return new Keyset(
         prevCreatedAt,

@@ -5,9 +5,11 @@ import ai.dstack.server.users.control.Users;
 import jakarta.annotation.Priority;
 import jakarta.inject.Inject;
 import jakarta.json.Json;
+import jakarta.json.JsonException;
 import jakarta.json.JsonReader;
 import jakarta.json.JsonValue;
 import jakarta.json.stream.JsonParsingException;
+import jakarta.ws.rs.HttpMethod;
 import jakarta.ws.rs.Priorities;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ContainerRequestFilter;
@@ -20,6 +22,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 
 /**
  * Runs upstream's checks in upstream's order (API.md §1.2): malformed JSON (422), then the client
@@ -29,6 +32,9 @@ import java.nio.charset.StandardCharsets;
 @Provider
 @Priority(Priorities.AUTHENTICATION)
 public class RequestFilter implements ContainerRequestFilter {
+  /** A body FastAPI would not parse as JSON: any request model rejects it as not a dict. */
+  private static final JsonValue NOT_JSON = Json.createValue("");
+
   @Context private ResourceInfo resourceInfo;
   @Inject private CallContext call;
   @Inject private ServerContext server;
@@ -36,8 +42,13 @@ public class RequestFilter implements ContainerRequestFilter {
 
   @Override
   public void filter(ContainerRequestContext request) throws IOException {
+    if (HttpMethod.OPTIONS.equals(request.getMethod())) {
+      return; // no route takes OPTIONS: OptionsFilter answers 405 as Starlette does
+    }
     server.requireStarted();
-    call.setBody(readJsonBody(request));
+    if (!resourceInfo.getResourceMethod().isAnnotationPresent(NoRequestBody.class)) {
+      call.setBody(readJsonBody(request));
+    }
     ApiVersion.check(request.getHeaderString("X-API-VERSION"), server.version());
     if (!isPublic()) {
       call.setUser(users.authenticate(bearerToken(request)));
@@ -49,19 +60,29 @@ public class RequestFilter implements ContainerRequestFilter {
         || resourceInfo.getResourceClass().isAnnotationPresent(Public.class);
   }
 
+  /**
+   * FastAPI's HTTPBearer: the header is split at its first space; the scheme must be "bearer" in
+   * any case, and everything after that space, as sent, is the token.
+   */
   private static String bearerToken(ContainerRequestContext request) {
     String header = request.getHeaderString(HttpHeaders.AUTHORIZATION);
     if (header == null) {
       throw ApiException.notAuthenticated();
     }
-    String[] parts = header.trim().split("\\s+", 2);
-    if (parts.length != 2 || !parts[0].equalsIgnoreCase("bearer") || parts[1].isBlank()) {
+    int space = header.indexOf(' ');
+    String scheme = space < 0 ? header : header.substring(0, space);
+    String credentials = space < 0 ? "" : header.substring(space + 1);
+    if (scheme.isEmpty() || credentials.isEmpty() || !scheme.equalsIgnoreCase("bearer")) {
       throw ApiException.notAuthenticated();
     }
-    return parts[1].trim();
+    return credentials;
   }
 
-  /** Parses a JSON body once; multipart uploads are left to their resources. */
+  /**
+   * Parses a JSON body once, as FastAPI does: an empty body is no body; a body of another content
+   * type is not parsed and fails the schema as "not a valid dict". Multipart uploads are left to
+   * their resources.
+   */
   private static JsonValue readJsonBody(ContainerRequestContext request) throws IOException {
     MediaType type = request.getMediaType();
     if (!request.hasEntity() || (type != null && type.getType().equalsIgnoreCase("multipart"))) {
@@ -69,9 +90,11 @@ public class RequestFilter implements ContainerRequestFilter {
     }
     byte[] bytes = request.getEntityStream().readAllBytes();
     request.setEntityStream(new ByteArrayInputStream(bytes));
-    String text = new String(bytes, StandardCharsets.UTF_8);
-    if (text.isBlank()) {
+    if (bytes.length == 0) {
       return null;
+    }
+    if (!isJson(request.getHeaderString(HttpHeaders.CONTENT_TYPE))) {
+      return NOT_JSON;
     }
     try (JsonReader reader =
         Json.createReader(
@@ -80,6 +103,18 @@ public class RequestFilter implements ContainerRequestFilter {
     } catch (JsonParsingException e) {
       long offset = e.getLocation() == null ? 0 : Math.max(0, e.getLocation().getStreamOffset());
       throw ApiException.jsonInvalid(offset, e.getMessage());
+    } catch (JsonException e) {
+      throw ApiException.jsonInvalid(0, e.getMessage());
     }
+  }
+
+  /** No Content-Type, {@code application/json} or {@code application/*+json}. */
+  private static boolean isJson(String contentType) {
+    if (contentType == null) {
+      return true;
+    }
+    String mime = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+    return mime.equals("application/json")
+        || (mime.startsWith("application/") && mime.endsWith("+json"));
   }
 }

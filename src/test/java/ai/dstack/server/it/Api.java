@@ -16,8 +16,13 @@ import java.util.UUID;
 
 /** An HTTP client that talks to the server the way the dstack CLI does. */
 public final class Api {
+  // HTTP/1.1 like the CLI (python-requests); no h2c upgrade, whose one bad stream breaks the
+  // shared connection for every later request
   private static final HttpClient CLIENT =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
 
   private final String baseUrl;
   private final String adminToken;
@@ -69,13 +74,14 @@ public final class Api {
     if (token != null) {
       request.header("Authorization", "Bearer " + token);
     }
-    headers.forEach(request::header);
     if (body != null) {
       request.header("Content-Type", "application/json");
       request.method(method, HttpRequest.BodyPublishers.ofString(body));
     } else {
       request.method(method, HttpRequest.BodyPublishers.noBody());
     }
+    // explicit headers win over the defaults above (e.g. another Content-Type)
+    headers.forEach(request::setHeader);
     try {
       HttpResponse<String> response =
           CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());

@@ -10,6 +10,7 @@ import jakarta.json.JsonObjectBuilder;
 import jakarta.json.JsonString;
 import jakarta.json.JsonValue;
 import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
@@ -33,6 +34,7 @@ import java.util.stream.Collectors;
 public final class JsonInput {
   private static final Set<String> TRUE_WORDS = Set.of("true", "1", "yes", "on", "t", "y");
   private static final Set<String> FALSE_WORDS = Set.of("false", "0", "no", "off", "f", "n");
+  private static final Pattern PYTHON_INT = Pattern.compile("^[+-]?\\d+(_\\d+)*$");
   private static final Pattern UUID_TEXT =
       Pattern.compile("^(urn:uuid:)?\\{?[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}\\}?$");
 
@@ -46,10 +48,10 @@ public final class JsonInput {
     this.issues = issues;
   }
 
-  /** A body the endpoint requires: absent is "field required" at {@code ["body"]}. */
+  /** A body the endpoint requires: absent or JSON null is "field required" at {@code ["body"]}. */
   public static JsonInput requiredBody(JsonValue body) {
     List<JsonObject> issues = new ArrayList<>();
-    if (body == null) {
+    if (body == null || body.getValueType() == JsonValue.ValueType.NULL) {
       issues.add(issue(List.of("body"), "field required", "value_error.missing"));
       throw ApiException.validation(issues);
     }
@@ -108,8 +110,9 @@ public final class JsonInput {
     return value;
   }
 
+  /** A non-Optional field with a default: absent means the default, JSON null is an error. */
   public boolean bool(String field, boolean fallback) {
-    Boolean value = optional(field, this::boolValue);
+    Boolean value = defaulted(field, this::boolValue);
     return value == null ? fallback : value;
   }
 
@@ -117,12 +120,22 @@ public final class JsonInput {
     return optional(field, this::boolValue);
   }
 
+  /** An Optional int: absent or null means {@code fallback}; bounds are pydantic's ge/le. */
   public Integer optInt(String field, Integer fallback, Integer min, Integer max) {
-    Integer value = optional(field, this::intValue);
+    return bounded(field, optional(field, this::intValue), fallback, min, max);
+  }
+
+  /** A non-Optional int with a default: absent means the default, JSON null is an error. */
+  public Integer integer(String field, int fallback, Integer min, Integer max) {
+    return bounded(field, defaulted(field, this::intValue), fallback, min, max);
+  }
+
+  private Integer bounded(
+      String field, BigInteger value, Integer fallback, Integer min, Integer max) {
     if (value == null) {
       return fallback;
     }
-    if (min != null && value < min) {
+    if (min != null && value.compareTo(BigInteger.valueOf(min)) < 0) {
       issues.add(
           issue(
               at(field),
@@ -131,7 +144,7 @@ public final class JsonInput {
               Json.createObjectBuilder().add("limit_value", min).build()));
       return null;
     }
-    if (max != null && value > max) {
+    if (max != null && value.compareTo(BigInteger.valueOf(max)) > 0) {
       issues.add(
           issue(
               at(field),
@@ -140,7 +153,11 @@ public final class JsonInput {
               Json.createObjectBuilder().add("limit_value", max).build()));
       return null;
     }
-    return value;
+    if (value.bitLength() >= Integer.SIZE) {
+      issues.add(issue(at(field), "value is not a valid integer", "type_error.integer"));
+      return null;
+    }
+    return value.intValue();
   }
 
   /** An enum sent as its lowercase value ({@code on-demand} for {@code ON_DEMAND}). */
@@ -201,6 +218,18 @@ public final class JsonInput {
     return reader.read(value, loc);
   }
 
+  private <T> T defaulted(String field, Reader<T> reader) {
+    JsonValue value = object.get(field);
+    if (value == null) {
+      return null;
+    }
+    if (value.getValueType() == JsonValue.ValueType.NULL) {
+      issues.add(issue(at(field), "none is not an allowed value", "type_error.none.not_allowed"));
+      return null;
+    }
+    return reader.read(value, at(field));
+  }
+
   private <T> T optional(String field, Reader<T> reader) {
     JsonValue value = object.get(field);
     if (value == null || value.getValueType() == JsonValue.ValueType.NULL) {
@@ -213,6 +242,9 @@ public final class JsonInput {
     return switch (value.getValueType()) {
       case STRING -> ((JsonString) value).getString();
       case NUMBER -> value.toString();
+      // bool is an int in Python, and pydantic v1 turns ints into str(v)
+      case TRUE -> "True";
+      case FALSE -> "False";
       default -> {
         issues.add(issue(loc, "str type expected", "type_error.str"));
         yield null;
@@ -229,9 +261,7 @@ public final class JsonInput {
       case NUMBER:
       case STRING:
         String text =
-            value instanceof JsonString s
-                ? s.getString().toLowerCase(Locale.ROOT)
-                : ((JsonNumber) value).bigDecimalValue().stripTrailingZeros().toPlainString();
+            value instanceof JsonString s ? s.getString().toLowerCase(Locale.ROOT) : number(value);
         if (TRUE_WORDS.contains(text)) {
           return true;
         }
@@ -246,19 +276,44 @@ public final class JsonInput {
     return null;
   }
 
-  private Integer intValue(JsonValue value, List<Object> loc) {
-    try {
-      if (value.getValueType() == JsonValue.ValueType.NUMBER) {
-        return ((JsonNumber) value).bigDecimalValue().intValueExact();
-      }
-      if (value.getValueType() == JsonValue.ValueType.STRING) {
-        return new BigDecimal(((JsonString) value).getString().trim()).intValueExact();
-      }
-    } catch (ArithmeticException | NumberFormatException e) {
-      // reported below
+  /**
+   * pydantic v1's int: a bool is 0 or 1, a float is truncated toward zero, a string is read as
+   * Python's {@code int()} reads it (surrounding blanks allowed, no decimals or exponents).
+   */
+  private BigInteger intValue(JsonValue value, List<Object> loc) {
+    switch (value.getValueType()) {
+      case TRUE:
+        return BigInteger.ONE;
+      case FALSE:
+        return BigInteger.ZERO;
+      case NUMBER:
+        JsonNumber number = (JsonNumber) value;
+        if (number.isIntegral()) {
+          return number.bigIntegerValue();
+        }
+        // a JSON float is a Python float: int() truncates it, and fails on inf
+        double d = number.doubleValue();
+        if (Double.isFinite(d)) {
+          return new BigDecimal(d).toBigInteger();
+        }
+        break;
+      case STRING:
+        String text = ((JsonString) value).getString().strip();
+        if (PYTHON_INT.matcher(text).matches()) {
+          return new BigInteger(text.replace("_", ""));
+        }
+        break;
+      default:
+        break;
     }
     issues.add(issue(loc, "value is not a valid integer", "type_error.integer"));
     return null;
+  }
+
+  /** A JSON number as pydantic v1 compares it with its bool words: 1, 0 or something else. */
+  private static String number(JsonValue value) {
+    double d = ((JsonNumber) value).doubleValue();
+    return d == 1 ? "1" : d == 0 ? "0" : "other";
   }
 
   private <E extends Enum<E>> E enumOf(JsonValue value, List<Object> loc, Class<E> type) {

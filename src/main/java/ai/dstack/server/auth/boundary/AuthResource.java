@@ -1,5 +1,6 @@
 package ai.dstack.server.auth.boundary;
 
+import ai.dstack.server.api.NoRequestBody;
 import ai.dstack.server.api.Public;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -15,6 +16,7 @@ public class AuthResource {
   /** OAuth providers come from plugins upstream; the open-source server has none. */
   @POST
   @Path("list_providers")
+  @NoRequestBody
   @Public
   public List<OAuthProviderInfo> listProviders() {
     return List.of();

@@ -1,6 +1,7 @@
 package ai.dstack.server.projects.boundary;
 
 import ai.dstack.server.api.CallContext;
+import ai.dstack.server.api.NoRequestBody;
 import ai.dstack.server.api.Paging;
 import ai.dstack.server.api.Responses;
 import ai.dstack.server.api.json.JsonInput;
@@ -46,6 +47,7 @@ public class ProjectsResource {
 
   @POST
   @Path("list_only_no_fleets")
+  @NoRequestBody
   public List<ProjectViews.Project> listOnlyNoFleets() {
     return projects.listWithoutFleets(call.user()).stream().map(this::summary).toList();
   }
@@ -73,6 +75,7 @@ public class ProjectsResource {
 
   @POST
   @Path("{project}/get")
+  @NoRequestBody
   public ProjectViews.Project get(@PathParam("project") String name) {
     ProjectEntity project = projects.access(call.user(), name, ProjectAccess.MEMBER_OR_PUBLIC);
     return view(projects.details(project));

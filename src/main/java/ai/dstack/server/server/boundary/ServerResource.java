@@ -1,6 +1,7 @@
 package ai.dstack.server.server.boundary;
 
 import ai.dstack.server.ServerContext;
+import ai.dstack.server.api.NoRequestBody;
 import ai.dstack.server.api.Public;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.POST;
@@ -17,6 +18,7 @@ public class ServerResource {
 
   @POST
   @Path("get_info")
+  @NoRequestBody
   @Public
   public ServerInfo getInfo() {
     return new ServerInfo(server.version());

@@ -2,6 +2,7 @@ package ai.dstack.server.users.boundary;
 
 import ai.dstack.server.api.ApiException;
 import ai.dstack.server.api.CallContext;
+import ai.dstack.server.api.NoRequestBody;
 import ai.dstack.server.api.Paging;
 import ai.dstack.server.api.Responses;
 import ai.dstack.server.api.json.JsonInput;
@@ -40,6 +41,7 @@ public class UsersResource {
 
   @POST
   @Path("get_my_user")
+  @NoRequestBody
   public UserViews.UserWithCreds getMyUser() {
     return withCreds(users.withSshKey(call.user()));
   }
@@ -96,6 +98,7 @@ public class UsersResource {
 
   @POST
   @Path("public_keys/list")
+  @NoRequestBody
   public List<UserViews.PublicKeyInfo> listPublicKeys() {
     return users.listPublicKeys(call.user()).stream().map(UserViews::publicKey).toList();
   }
