@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Cold-start benchmark (SQLite): time from process start to the first 200 of
-# /api/server/get_info, and resident memory 10 s after that, over N runs per packaging variant,
+# /api/server/get_info, and resident memory 5 s after that, over N runs per packaging variant,
 # on a fresh state directory and on an existing one. Prints medians.
 #
-#   scripts/bench/startup.sh [-n RUNS] [variant...]     variants: war addlibs uber defaultheap
+#   scripts/bench/startup.sh [-n RUNS] [-c CPUS] [variant...]   variants: war addlibs uber defaultheap
+#   -c CPUS pins the server to that many cores (taskset), e.g. -c 1 for upstream's 1-CPU minimum
 #
 # war          the WAR on Payara Micro through payara/dstack-server (the README's way)
 # addlibs      the same, with WEB-INF/lib moved to --addlibs (skips Payara's deployment scan)
@@ -12,7 +13,14 @@
 set -euo pipefail
 project="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 runs=5
-if [[ "${1:-}" == "-n" ]]; then runs="$2"; shift 2; fi
+pin=()
+while [[ "${1:-}" == -* ]]; do
+  case "$1" in
+    -n) runs="$2" ;;
+    -c) pin=(taskset -c "0-$(($2 - 1))") ;;
+  esac
+  shift 2
+done
 variants=("$@")
 ((${#variants[@]})) || variants=(war addlibs uber defaultheap)
 
@@ -43,22 +51,22 @@ start() { # variant state_dir log
   case "$1" in
     war)
       HOME="$home" DSTACK_SERVER_DIR="$home/server" DSTACK_SERVER_PORT=$port \
-        DSTACK_WAR="$war" PAYARA_MICRO_JAR="$micro" "$project/payara/dstack-server" >"$3" 2>&1 &
+        DSTACK_WAR="$war" PAYARA_MICRO_JAR="$micro" "${pin[@]}" "$project/payara/dstack-server" >"$3" 2>&1 &
       ;;
     addlibs)
       # shellcheck disable=SC2086
       HOME="$home" DSTACK_SERVER_DIR="$home/server" DSTACK_SERVER_PORT=$port \
-        java $jvm_opts -jar "$micro" --nohazelcast --disablephonehome --addlibs "$work/libs" \
+        "${pin[@]}" java $jvm_opts -jar "$micro" --nohazelcast --disablephonehome --addlibs "$work/libs" \
         --deploy "$work/thin.war" --contextroot / --port $port --rootdir "$home/rt" >"$3" 2>&1 &
       ;;
     uber)
       # shellcheck disable=SC2086
       HOME="$home" DSTACK_SERVER_DIR="$home/server" DSTACK_SERVER_PORT=$port \
-        java $jvm_opts -jar "$work/dstack-uber.jar" --port $port --rootdir "$home/rt" >"$3" 2>&1 &
+        "${pin[@]}" java $jvm_opts -jar "$work/dstack-uber.jar" --port $port --rootdir "$home/rt" >"$3" 2>&1 &
       ;;
     defaultheap)
       HOME="$home" DSTACK_SERVER_DIR="$home/server" DSTACK_SERVER_PORT=$port \
-        java -jar "$micro" --deploy "$war" --contextroot / --port $port --rootdir "$home/rt" >"$3" 2>&1 &
+        "${pin[@]}" java -jar "$micro" --deploy "$war" --contextroot / --port $port --rootdir "$home/rt" >"$3" 2>&1 &
       ;;
   esac
 }
@@ -72,7 +80,7 @@ measure() { # variant state_dir -> "seconds rss_mb"
   done
   local elapsed
   elapsed=$(echo "$(date +%s.%N) - $t0" | bc)
-  sleep 10
+  sleep 5
   pid=$(pgrep -f -- "-jar .*(payara-micro|dstack-uber).jar.*--port $port" | head -n 1)
   rss=$(awk '/VmRSS/ {print int($2/1024)}' "/proc/$pid/status")
   pkill -TERM -f -- "--port $port" || true

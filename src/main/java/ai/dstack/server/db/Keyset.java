@@ -1,9 +1,11 @@
 package ai.dstack.server.db;
 
+import jakarta.persistence.EntityManager;
 import jakarta.persistence.Query;
 import jakarta.persistence.TypedQuery;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Upstream's keyset pagination (API.md §1.8): descending is {@code ts DESC, id ASC} continuing
@@ -57,6 +59,35 @@ public record Keyset(Instant prevTs, String prevId, int limit, boolean ascending
     }
     query.setMaxResults(limit);
     return query;
+  }
+
+  /** One page of a list, and the number of rows the filter matches when it was asked for. */
+  public record Page<T>(List<T> items, Long totalCount) {}
+
+  /**
+   * Lists {@code entity} rows (alias {@code e}, paged on {@code e.createdAt}, {@code e.id})
+   * matching a JPQL {@code filter} with its named {@code params}; counts them too if asked.
+   */
+  public <T> Page<T> page(
+      EntityManager em,
+      Class<T> entity,
+      String filter,
+      Map<String, Object> params,
+      boolean withTotalCount) {
+    String from = " FROM " + entity.getSimpleName() + " e WHERE " + filter;
+    TypedQuery<T> query =
+        em.createQuery(
+            "SELECT e" + from + condition("e.createdAt", "e.id") + orderBy("e.createdAt", "e.id"),
+            entity);
+    params.forEach(query::setParameter);
+    List<T> items = results(query);
+    Long total = null;
+    if (withTotalCount) {
+      TypedQuery<Long> count = em.createQuery("SELECT COUNT(e)" + from, Long.class);
+      params.forEach(count::setParameter);
+      total = count.getSingleResult();
+    }
+    return new Page<>(items, total);
   }
 
   /** A case-insensitive substring pattern for {@code LIKE … ESCAPE '\'}, or null for none. */

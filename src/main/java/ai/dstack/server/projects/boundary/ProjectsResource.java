@@ -39,9 +39,9 @@ public class ProjectsResource {
     String namePattern = in.optPattern("name_pattern", Paging.NAME_PATTERN);
     Keyset page = Paging.keyset(in, 2000);
     in.validate();
-    Projects.Listing listing =
+    Keyset.Page<ProjectEntity> listing =
         projects.list(call.user(), includeNotJoined, namePattern, totalCount, page);
-    List<ProjectViews.Project> views = listing.projects().stream().map(this::summary).toList();
+    List<ProjectViews.Project> views = listing.items().stream().map(this::summary).toList();
     return totalCount ? new ProjectViews.ProjectsInfoList(listing.totalCount(), views) : views;
   }
 

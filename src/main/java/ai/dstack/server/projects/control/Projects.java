@@ -3,6 +3,7 @@ package ai.dstack.server.projects.control;
 import ai.dstack.server.ServerContext;
 import ai.dstack.server.api.ApiException;
 import ai.dstack.server.crypto.Hashes;
+import ai.dstack.server.crypto.SshKeyPool;
 import ai.dstack.server.crypto.SshKeys;
 import ai.dstack.server.db.Database;
 import ai.dstack.server.db.Keyset;
@@ -15,12 +16,13 @@ import ai.dstack.server.users.entity.UserEntity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
-import jakarta.persistence.TypedQuery;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.logging.Logger;
@@ -35,13 +37,12 @@ public class Projects {
   private static final Logger log = Logger.getLogger(Projects.class.getName());
 
   @Inject private ServerContext server;
+  @Inject private SshKeyPool keyPool;
   @Inject private Users users;
   @Inject private TemplatesRepos templatesRepos;
 
   /** A project with its members, as {@code get} and the member endpoints return it. */
   public record ProjectDetails(ProjectEntity project, List<MemberEntity> members) {}
-
-  public record Listing(List<ProjectEntity> projects, Long totalCount) {}
 
   public record MemberRequest(String username, ProjectRole role) {}
 
@@ -93,44 +94,28 @@ public class Projects {
     log.info("Created the default project " + DEFAULT_PROJECT);
   }
 
-  public Listing list(
+  public Keyset.Page<ProjectEntity> list(
       UserEntity caller,
       boolean includeNotJoined,
       String namePattern,
       boolean totalCount,
       Keyset page) {
     String like = Keyset.likePattern(namePattern);
-    StringBuilder filter = new StringBuilder("p.deleted = FALSE");
+    StringBuilder filter = new StringBuilder("e.deleted = FALSE");
+    Map<String, Object> params = new HashMap<>();
     if (like != null) {
-      filter.append(" AND LOWER(p.name) LIKE :like ESCAPE '\\'");
+      filter.append(" AND LOWER(e.name) LIKE :like ESCAPE '\\'");
+      params.put("like", like);
     }
     if (!caller.isGlobalAdmin()) {
       String member =
-          "EXISTS (SELECT m FROM MemberEntity m WHERE m.project = p AND m.user.id = :caller)";
+          "EXISTS (SELECT m FROM MemberEntity m WHERE m.project = e AND m.user.id = :caller)";
       filter.append(
-          includeNotJoined ? " AND (" + member + " OR p.isPublic = TRUE)" : " AND " + member);
+          includeNotJoined ? " AND (" + member + " OR e.isPublic = TRUE)" : " AND " + member);
+      params.put("caller", caller.getId());
     }
     return db().read(
-            em -> {
-              TypedQuery<ProjectEntity> query =
-                  em.createQuery(
-                      "SELECT p FROM ProjectEntity p WHERE "
-                          + filter
-                          + page.condition("p.createdAt", "p.id")
-                          + page.orderBy("p.createdAt", "p.id"),
-                      ProjectEntity.class);
-              bindListFilter(query, caller, like);
-              List<ProjectEntity> projects = page.results(query);
-              Long count = null;
-              if (totalCount) {
-                TypedQuery<Long> countQuery =
-                    em.createQuery(
-                        "SELECT COUNT(p) FROM ProjectEntity p WHERE " + filter, Long.class);
-                bindListFilter(countQuery, caller, like);
-                count = countQuery.getSingleResult();
-              }
-              return new Listing(projects, count);
-            });
+            em -> page.page(em, ProjectEntity.class, filter.toString(), params, totalCount));
   }
 
   /** Projects the caller is a member of and that have no fleets, oldest first. */
@@ -300,11 +285,7 @@ public class Projects {
                     if (user == null) {
                       throw ApiException.error("User not found: " + request.username());
                     }
-                    MemberEntity existing =
-                        current.stream()
-                            .filter(m -> m.getUser().getId().equals(user.getId()))
-                            .findFirst()
-                            .orElse(null);
+                    MemberEntity existing = memberOf(current, user).orElse(null);
                     if (existing != null) {
                       existing.setProjectRole(request.role());
                     } else {
@@ -348,9 +329,7 @@ public class Projects {
                       throw ApiException.error("User not found: " + username);
                     }
                     MemberEntity member =
-                        current.stream()
-                            .filter(m -> m.getUser().getId().equals(user.getId()))
-                            .findFirst()
+                        memberOf(current, user)
                             .orElseThrow(
                                 () ->
                                     ApiException.error(
@@ -434,15 +413,6 @@ public class Projects {
         .orElse(null);
   }
 
-  private static void bindListFilter(TypedQuery<?> query, UserEntity caller, String like) {
-    if (like != null) {
-      query.setParameter("like", like);
-    }
-    if (!caller.isGlobalAdmin()) {
-      query.setParameter("caller", caller.getId());
-    }
-  }
-
   private static List<MemberEntity> members(EntityManager em, ProjectEntity project) {
     return sorted(
         em.createQuery(
@@ -474,11 +444,11 @@ public class Projects {
   }
 
   private static ProjectRole roleOf(List<MemberEntity> members, UserEntity user) {
-    return members.stream()
-        .filter(m -> m.getUser().getId().equals(user.getId()))
-        .map(MemberEntity::getProjectRole)
-        .findFirst()
-        .orElse(null);
+    return memberOf(members, user).map(MemberEntity::getProjectRole).orElse(null);
+  }
+
+  private static Optional<MemberEntity> memberOf(List<MemberEntity> members, UserEntity user) {
+    return members.stream().filter(m -> m.getUser().getId().equals(user.getId())).findFirst();
   }
 
   private static boolean isSelf(UserEntity caller, String nameOrEmail) {
@@ -515,7 +485,7 @@ public class Projects {
     project.setCreatedAt(Times.now());
     project.setPublic(isPublic);
     project.setTemplatesRepo(templatesRepo);
-    SshKeys.SshKeyPair keys = SshKeys.generate(name + "@dstack");
+    SshKeys.SshKeyPair keys = keyPool.take(name + "@dstack");
     project.setSshPrivateKey(keys.privateKey());
     project.setSshPublicKey(keys.publicKey());
     return project;

@@ -33,9 +33,9 @@ public class UsersResource {
     String namePattern = in.optPattern("name_pattern", Paging.NAME_PATTERN);
     Keyset page = Paging.keyset(in, 2000);
     in.validate();
-    Users.Listing listing = users.list(call.user(), namePattern, totalCount, page);
+    Keyset.Page<UserEntity> listing = users.list(call.user(), namePattern, totalCount, page);
     List<UserViews.User> views =
-        listing.users().stream().map(u -> UserViews.user(u, users.canCreateProjects(u))).toList();
+        listing.items().stream().map(u -> UserViews.user(u, users.canCreateProjects(u))).toList();
     return totalCount ? new UserViews.UsersInfoList(listing.totalCount(), views) : views;
   }
 

@@ -3,6 +3,7 @@ package ai.dstack.server.users.control;
 import ai.dstack.server.ServerContext;
 import ai.dstack.server.api.ApiException;
 import ai.dstack.server.crypto.Hashes;
+import ai.dstack.server.crypto.SshKeyPool;
 import ai.dstack.server.crypto.SshKeys;
 import ai.dstack.server.crypto.SshPublicKey;
 import ai.dstack.server.db.Database;
@@ -14,8 +15,8 @@ import ai.dstack.server.users.entity.UserPublicKeyEntity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
-import jakarta.persistence.TypedQuery;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.logging.Logger;
@@ -29,8 +30,7 @@ public class Users {
   private static final Logger log = Logger.getLogger(Users.class.getName());
 
   @Inject private ServerContext server;
-
-  public record Listing(List<UserEntity> users, Long totalCount) {}
+  @Inject private SshKeyPool keyPool;
 
   private Database db() {
     return server.database();
@@ -77,41 +77,20 @@ public class Users {
     return user.isGlobalAdmin() || server.defaultPermissions().allowNonAdminsCreateProjects();
   }
 
-  public Listing list(UserEntity caller, String namePattern, boolean totalCount, Keyset page) {
+  public Keyset.Page<UserEntity> list(
+      UserEntity caller, String namePattern, boolean totalCount, Keyset page) {
     if (!caller.isGlobalAdmin()) {
       // others only ever see themselves; pagination does not apply (as upstream)
       boolean matches =
           namePattern == null || caller.getName().toLowerCase().contains(namePattern.toLowerCase());
       List<UserEntity> self = matches ? List.of(caller) : List.of();
-      return new Listing(self, totalCount ? (long) self.size() : null);
+      return new Keyset.Page<>(self, totalCount ? (long) self.size() : null);
     }
     String like = Keyset.likePattern(namePattern);
+    Map<String, Object> params = like == null ? Map.of() : Map.of("like", like);
     String filter =
-        "u.deleted = FALSE" + (like == null ? "" : " AND LOWER(u.name) LIKE :like ESCAPE '\\'");
-    return db().read(
-            em -> {
-              TypedQuery<UserEntity> query =
-                  em.createQuery(
-                      "SELECT u FROM UserEntity u WHERE "
-                          + filter
-                          + page.condition("u.createdAt", "u.id")
-                          + page.orderBy("u.createdAt", "u.id"),
-                      UserEntity.class);
-              if (like != null) {
-                query.setParameter("like", like);
-              }
-              List<UserEntity> users = page.results(query);
-              Long count = null;
-              if (totalCount) {
-                var countQuery =
-                    em.createQuery("SELECT COUNT(u) FROM UserEntity u WHERE " + filter, Long.class);
-                if (like != null) {
-                  countQuery.setParameter("like", like);
-                }
-                count = countQuery.getSingleResult();
-              }
-              return new Listing(users, count);
-            });
+        "e.deleted = FALSE" + (like == null ? "" : " AND LOWER(e.name) LIKE :like ESCAPE '\\'");
+    return db().read(em -> page.page(em, UserEntity.class, filter, params, totalCount));
   }
 
   /** {@code get_my_user}: users created before keys existed get a pair on first ask. */
@@ -179,7 +158,7 @@ public class Users {
     return db().tx(
             em -> {
               UserEntity user = requireUser(em, username);
-              SshKeys.SshKeyPair keys = SshKeys.generate(user.getName());
+              SshKeys.SshKeyPair keys = keyPool.take(user.getName());
               user.setSshPrivateKey(keys.privateKey());
               user.setSshPublicKey(keys.publicKey());
               return user;
@@ -345,7 +324,7 @@ public class Users {
     user.setActive(active);
     user.setProjectsQuota(server.settings().userProjectDefaultQuota());
     setToken(user, token);
-    SshKeys.SshKeyPair keys = SshKeys.generate(name);
+    SshKeys.SshKeyPair keys = keyPool.take(name);
     user.setSshPrivateKey(keys.privateKey());
     user.setSshPublicKey(keys.publicKey());
     return user;
