@@ -1,6 +1,7 @@
 package ai.dstack.server.projects.boundary;
 
 import ai.dstack.server.users.boundary.UserViews;
+import jakarta.json.bind.annotation.JsonbPropertyOrder;
 import java.time.Instant;
 import java.util.List;
 
@@ -8,13 +9,26 @@ import java.util.List;
 public final class ProjectViews {
   private ProjectViews() {}
 
+  @JsonbPropertyOrder({"canManageSshFleets", "canManageSecrets"})
   public record MemberPermissions(boolean canManageSshFleets, boolean canManageSecrets) {}
 
+  @JsonbPropertyOrder({"user", "projectRole", "permissions"})
   public record Member(UserViews.User user, String projectRole, MemberPermissions permissions) {}
 
   /** {@code name} is the backend type; {@code config} its settings without credentials. */
+  @JsonbPropertyOrder({"name", "config"})
   public record BackendInfo(String name, Object config) {}
 
+  @JsonbPropertyOrder({
+    "projectId",
+    "projectName",
+    "owner",
+    "createdAt",
+    "backends",
+    "members",
+    "isPublic",
+    "templatesRepo"
+  })
   public record Project(
       String projectId,
       String projectName,
@@ -25,5 +39,6 @@ public final class ProjectViews {
       boolean isPublic,
       String templatesRepo) {}
 
+  @JsonbPropertyOrder({"totalCount", "projects"})
   public record ProjectsInfoList(Long totalCount, List<Project> projects) {}
 }

@@ -2,6 +2,7 @@ package ai.dstack.server.users.boundary;
 
 import ai.dstack.server.users.entity.UserEntity;
 import ai.dstack.server.users.entity.UserPublicKeyEntity;
+import jakarta.json.bind.annotation.JsonbPropertyOrder;
 import java.time.Instant;
 import java.util.List;
 
@@ -11,6 +12,16 @@ public final class UserViews {
 
   public record UserPermissions(boolean canCreateProjects) {}
 
+  @JsonbPropertyOrder({
+    "id",
+    "username",
+    "createdAt",
+    "globalRole",
+    "email",
+    "active",
+    "permissions",
+    "sshPublicKey"
+  })
   public record User(
       String id,
       String username,
@@ -23,6 +34,18 @@ public final class UserViews {
 
   public record UserTokenCreds(String token) {}
 
+  @JsonbPropertyOrder({
+    "id",
+    "username",
+    "createdAt",
+    "globalRole",
+    "email",
+    "active",
+    "permissions",
+    "sshPublicKey",
+    "creds",
+    "sshPrivateKey"
+  })
   public record UserWithCreds(
       String id,
       String username,
@@ -35,8 +58,10 @@ public final class UserViews {
       UserTokenCreds creds,
       String sshPrivateKey) {}
 
+  @JsonbPropertyOrder({"totalCount", "users"})
   public record UsersInfoList(Long totalCount, List<User> users) {}
 
+  @JsonbPropertyOrder({"id", "addedAt", "name", "type", "fingerprint"})
   public record PublicKeyInfo(
       String id, Instant addedAt, String name, String type, String fingerprint) {}
 
