@@ -27,8 +27,13 @@ public final class LogSetup {
   private LogSetup() {}
 
   public static void configure(Level level, Settings.LogFormat format) {
+    root.setLevel(level);
     for (Handler handler : root.getHandlers()) {
       root.removeHandler(handler);
+    }
+    if (!onPayaraMicro()) {
+      root.setUseParentHandlers(true);
+      return;
     }
     Formatter formatter =
         format == Settings.LogFormat.JSON ? new JsonLineFormatter() : new TextLineFormatter();
@@ -54,6 +59,15 @@ public final class LogSetup {
     handler.setLevel(Level.ALL);
     root.addHandler(handler);
     root.setUseParentHandlers(false);
-    root.setLevel(level);
+  }
+
+  private static boolean onPayaraMicro() {
+    try {
+      Class.forName(
+          "fish.payara.micro.impl.PayaraMicroImpl", false, LogSetup.class.getClassLoader());
+      return true;
+    } catch (ClassNotFoundException e) {
+      return false;
+    }
   }
 }
