@@ -120,11 +120,6 @@ public final class JsonInput {
     return optional(field, this::boolValue);
   }
 
-  /** An Optional int: absent or null means {@code fallback}; bounds are pydantic's ge/le. */
-  public Integer optInt(String field, Integer fallback, Integer min, Integer max) {
-    return bounded(field, optional(field, this::intValue), fallback, min, max);
-  }
-
   /** A non-Optional int with a default: absent means the default, JSON null is an error. */
   public Integer integer(String field, int fallback, Integer min, Integer max) {
     return bounded(field, defaulted(field, this::intValue), fallback, min, max);

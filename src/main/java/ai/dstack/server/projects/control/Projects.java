@@ -88,7 +88,10 @@ public class Projects {
     if (findByName(em, DEFAULT_PROJECT) != null) {
       return;
     }
-    ProjectEntity project = newProject(DEFAULT_PROJECT, admin, false, null);
+    // at startup: generated here, so the key pool does not start refilling during boot
+    ProjectEntity project =
+        newProject(
+            DEFAULT_PROJECT, admin, false, null, SshKeys.generate(DEFAULT_PROJECT + "@dstack"));
     em.persist(project);
     em.persist(newMember(project, admin, ProjectRole.ADMIN, 0));
     log.info("Created the default project " + DEFAULT_PROJECT);
@@ -167,7 +170,8 @@ public class Projects {
                   }
                   String repo = templatesRepos.validated(templatesRepo);
                   UserEntity owner = em.find(UserEntity.class, caller.getId());
-                  ProjectEntity project = newProject(name, owner, isPublic, repo);
+                  ProjectEntity project =
+                      newProject(name, owner, isPublic, repo, keyPool.take(name + "@dstack"));
                   em.persist(project);
                   MemberEntity member = newMember(project, owner, ProjectRole.ADMIN, 0);
                   em.persist(member);
@@ -477,7 +481,11 @@ public class Projects {
   }
 
   private ProjectEntity newProject(
-      String name, UserEntity owner, boolean isPublic, String templatesRepo) {
+      String name,
+      UserEntity owner,
+      boolean isPublic,
+      String templatesRepo,
+      SshKeys.SshKeyPair keys) {
     ProjectEntity project = new ProjectEntity();
     project.setId(UUID.randomUUID().toString());
     project.setName(name);
@@ -485,7 +493,6 @@ public class Projects {
     project.setCreatedAt(Times.now());
     project.setPublic(isPublic);
     project.setTemplatesRepo(templatesRepo);
-    SshKeys.SshKeyPair keys = keyPool.take(name + "@dstack");
     project.setSshPrivateKey(keys.privateKey());
     project.setSshPublicKey(keys.publicKey());
     return project;

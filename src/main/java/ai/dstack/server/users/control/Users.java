@@ -67,7 +67,9 @@ public class Users {
             GlobalRole.ADMIN,
             null,
             true,
-            configuredToken != null ? configuredToken : UUID.randomUUID().toString());
+            configuredToken != null ? configuredToken : UUID.randomUUID().toString(),
+            // at startup: generated here, so the key pool does not start refilling during boot
+            SshKeys.generate(ADMIN_USERNAME));
     em.persist(admin);
     log.info("Created the admin user");
     return admin;
@@ -128,7 +130,13 @@ public class Users {
                     throw ApiException.resourceExists();
                   }
                   UserEntity created =
-                      newUser(username, role, email, active, UUID.randomUUID().toString());
+                      newUser(
+                          username,
+                          role,
+                          email,
+                          active,
+                          UUID.randomUUID().toString(),
+                          keyPool.take(username));
                   em.persist(created);
                   return created;
                 });
@@ -314,7 +322,12 @@ public class Users {
   }
 
   private UserEntity newUser(
-      String name, GlobalRole role, String email, boolean active, String token) {
+      String name,
+      GlobalRole role,
+      String email,
+      boolean active,
+      String token,
+      SshKeys.SshKeyPair keys) {
     UserEntity user = new UserEntity();
     user.setId(UUID.randomUUID().toString());
     user.setName(name);
@@ -324,7 +337,6 @@ public class Users {
     user.setActive(active);
     user.setProjectsQuota(server.settings().userProjectDefaultQuota());
     setToken(user, token);
-    SshKeys.SshKeyPair keys = keyPool.take(name);
     user.setSshPrivateKey(keys.privateKey());
     user.setSshPublicKey(keys.publicKey());
     return user;

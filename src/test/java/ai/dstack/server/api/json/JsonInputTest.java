@@ -72,7 +72,7 @@ class JsonInputTest {
                     + "\"at\":\"2023-01-02T03:04:05.123456+00:00\",\"naive\":\"2023-01-02T03:04:05\"}"));
     assertEquals("5", in.optString("n"));
     assertTrue(in.bool("flag", false));
-    assertEquals(7, in.optInt("limit", 100, 0, 100));
+    assertEquals(7, in.integer("limit", 100, 0, 100));
     assertEquals(Spot.ON_DEMAND, in.optEnum("spot", Spot.class));
     assertEquals(Instant.parse("2023-01-02T03:04:05.123456Z"), in.optDatetime("at"));
     assertEquals(Instant.parse("2023-01-02T03:04:05Z"), in.optDatetime("naive"));
@@ -82,7 +82,7 @@ class JsonInputTest {
   @Test
   void boundsAndUuidsAreChecked() {
     JsonInput in = JsonInput.optionalBody(json("{\"limit\":2001,\"prev_id\":\"nope\"}"));
-    assertNull(in.optInt("limit", 2000, 0, 2000));
+    assertNull(in.integer("limit", 2000, 0, 2000));
     assertNull(in.optUuid("prev_id"));
     ApiException e = assertThrows(ApiException.class, in::validate);
     assertEquals(
@@ -95,7 +95,7 @@ class JsonInputTest {
 
   @Test
   void anAbsentOrNullOptionalBodyMeansDefaults() {
-    assertEquals(2000, JsonInput.optionalBody(null).optInt("limit", 2000, 0, 2000));
+    assertEquals(2000, JsonInput.optionalBody(null).integer("limit", 2000, 0, 2000));
     assertTrue(JsonInput.optionalBody(JsonValue.NULL).bool("ascending", true));
   }
 }
