@@ -48,12 +48,18 @@ public class Bootstrap {
                 projects.getOrCreateMain(em, user);
                 return user;
               });
-      ClientConfig.updateDefaultProject(settings, Projects.DEFAULT_PROJECT, admin.getToken());
+      String adminToken = admin.getToken().readable() ? admin.getToken().plaintext() : null;
+      if (adminToken != null) {
+        ClientConfig.updateDefaultProject(settings, Projects.DEFAULT_PROJECT, adminToken);
+      }
       if (settings.backgroundProcessingDisabled()) {
         log.info("Background processing is disabled");
       }
       server.ready();
-      log.info("The admin token is " + admin.getToken());
+      log.info(
+          adminToken != null
+              ? "The admin token is " + adminToken
+              : "The admin token cannot be decrypted with the configured encryption keys");
       log.info("The dstack server " + server.version() + " is running at " + settings.serverUrl());
     } catch (InvalidSettingException | DatabaseStartupException e) {
       fail(e.getMessage(), null);

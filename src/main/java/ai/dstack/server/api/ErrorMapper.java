@@ -1,5 +1,6 @@
 package ai.dstack.server.api;
 
+import ai.dstack.server.crypto.UndecryptableValueException;
 import jakarta.ws.rs.NotAllowedException;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.WebApplicationException;
@@ -20,6 +21,10 @@ public class ErrorMapper implements ExceptionMapper<Throwable> {
   public Response toResponse(Throwable e) {
     if (e instanceof ApiException api) {
       return toResponse(api);
+    }
+    if (e instanceof UndecryptableValueException undecryptable) {
+      // a configuration problem the caller can usually fix (refresh the token, re-enter creds)
+      return toResponse(ApiException.error(undecryptable.getMessage()));
     }
     if (e instanceof NotFoundException) {
       return toResponse(ApiException.routeNotFound());

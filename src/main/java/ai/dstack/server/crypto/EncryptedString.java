@@ -4,28 +4,24 @@ import jakarta.persistence.AttributeConverter;
 import jakarta.persistence.Converter;
 
 /**
- * Columns upstream encrypts at rest, in its stored format {@code enc:<type>:<name>:<payload>}
- * (SERVER.md §4). Only the identity key exists until encryption keys are configured.
+ * Columns upstream encrypts at rest, in its stored format {@code enc:<type>:<name>:<payload>}. A
+ * loaded value is written back as it was stored unless the attribute was given a new value, so an
+ * undecryptable value survives updates of other columns and rows are not re-encrypted by accident.
  */
 @Converter
-public class EncryptedString implements AttributeConverter<String, String> {
-  private static final String IDENTITY_PREFIX = "enc:identity:noname:";
-
+public class EncryptedString implements AttributeConverter<SecretText, String> {
   @Override
-  public String convertToDatabaseColumn(String plaintext) {
-    return plaintext == null ? null : IDENTITY_PREFIX + plaintext;
+  public String convertToDatabaseColumn(SecretText value) {
+    if (value == null) {
+      return null;
+    }
+    return value.stored() != null
+        ? value.stored()
+        : EncryptionKeys.current().encrypt(value.plaintext());
   }
 
   @Override
-  public String convertToEntityAttribute(String stored) {
-    if (stored == null) {
-      return null;
-    }
-    if (stored.startsWith(IDENTITY_PREFIX)) {
-      return stored.substring(IDENTITY_PREFIX.length());
-    }
-    throw new IllegalStateException(
-        "Value encrypted with a key this server does not have: "
-            + stored.substring(0, Math.min(stored.length(), 24)));
+  public SecretText convertToEntityAttribute(String stored) {
+    return stored == null ? null : EncryptionKeys.current().decrypt(stored);
   }
 }

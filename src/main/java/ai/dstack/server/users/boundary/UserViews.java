@@ -87,7 +87,7 @@ public final class UserViews {
         user.isActive(),
         new UserPermissions(canCreateProjects),
         user.getSshPublicKey(),
-        new UserTokenCreds(user.getToken()),
+        new UserTokenCreds(user.getToken().plaintext()),
         user.getSshPrivateKey());
   }
 

@@ -3,6 +3,7 @@ package ai.dstack.server.users.control;
 import ai.dstack.server.ServerContext;
 import ai.dstack.server.api.ApiException;
 import ai.dstack.server.crypto.Hashes;
+import ai.dstack.server.crypto.SecretText;
 import ai.dstack.server.crypto.SshKeyPool;
 import ai.dstack.server.crypto.SshKeys;
 import ai.dstack.server.crypto.SshPublicKey;
@@ -49,7 +50,7 @@ public class Users {
                         .getResultStream()
                         .findFirst())
             .orElse(null);
-    if (user == null || !user.isActive() || user.isDeleted() || !token.equals(user.getToken())) {
+    if (user == null || !user.isActive() || user.isDeleted()) {
       throw ApiException.invalidToken();
     }
     return user;
@@ -343,7 +344,7 @@ public class Users {
   }
 
   private static void setToken(UserEntity user, String token) {
-    user.setToken(token);
+    user.setToken(SecretText.of(token));
     user.setTokenHash(Hashes.sha256Hex(token));
   }
 }

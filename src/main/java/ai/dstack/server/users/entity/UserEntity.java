@@ -1,12 +1,15 @@
 package ai.dstack.server.users.entity;
 
 import ai.dstack.server.crypto.EncryptedString;
+import ai.dstack.server.crypto.SecretText;
+import ai.dstack.server.crypto.UndecryptableValues;
 import jakarta.persistence.Column;
 import jakarta.persistence.Convert;
 import jakarta.persistence.Entity;
 import jakarta.persistence.EnumType;
 import jakarta.persistence.Enumerated;
 import jakarta.persistence.Id;
+import jakarta.persistence.PostLoad;
 import jakarta.persistence.Table;
 import java.time.Instant;
 
@@ -23,7 +26,7 @@ public class UserEntity {
   private Instant createdAt;
 
   @Convert(converter = EncryptedString.class)
-  private String token;
+  private SecretText token;
 
   @Column(name = "token_hash")
   private String tokenHash;
@@ -77,11 +80,11 @@ public class UserEntity {
     this.createdAt = createdAt;
   }
 
-  public String getToken() {
+  public SecretText getToken() {
     return token;
   }
 
-  public void setToken(String token) {
+  public void setToken(SecretText token) {
     this.token = token;
   }
 
@@ -151,5 +154,10 @@ public class UserEntity {
 
   public void setSshPublicKey(String sshPublicKey) {
     this.sshPublicKey = sshPublicKey;
+  }
+
+  @PostLoad
+  void reportUndecryptableColumns() {
+    UndecryptableValues.check("users.token", id, token);
   }
 }

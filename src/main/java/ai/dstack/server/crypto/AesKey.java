@@ -1,0 +1,111 @@
+package ai.dstack.server.crypto;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.regex.Pattern;
+import javax.crypto.Cipher;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * AES-256-GCM as upstream stores it: Base64 of nonce (12 bytes) ‖ ciphertext ‖ tag (16 bytes), a
+ * random nonce per value, no associated data.
+ */
+public final class AesKey implements EncryptionKey {
+  public static final String TYPE = "aes";
+  private static final Pattern NAME = Pattern.compile("^[A-Za-z0-9]+$");
+  private static final int NONCE_BYTES = 12;
+  private static final int TAG_BITS = 128;
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final String name;
+  private final SecretKeySpec key;
+
+  private AesKey(String name, byte[] secret) {
+    this.name = name;
+    this.key = new SecretKeySpec(secret, "AES");
+  }
+
+  /**
+   * Validates a configured key the way upstream does; the message says what is wrong without
+   * echoing the secret.
+   */
+  public static AesKey of(String name, String base64Secret) {
+    if (name == null || !NAME.matcher(name).matches()) {
+      throw new IllegalArgumentException("the key name must be alphanumeric");
+    }
+    byte[] secret;
+    try {
+      secret = Base64.getDecoder().decode(base64Secret == null ? "" : base64Secret.strip());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("the secret is not valid base64");
+    }
+    if (secret.length != 32) {
+      throw new IllegalArgumentException(
+          "the secret must be the base64 of exactly 32 bytes, got " + secret.length + " bytes");
+    }
+    return new AesKey(name, secret);
+  }
+
+  @Override
+  public String type() {
+    return TYPE;
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public String encrypt(String plaintext) {
+    byte[] nonce = new byte[NONCE_BYTES];
+    RANDOM.nextBytes(nonce);
+    return encrypt(plaintext, nonce);
+  }
+
+  /** With a given nonce; only for known-answer tests. */
+  String encrypt(String plaintext, byte[] nonce) {
+    try {
+      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+      cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
+      byte[] sealed = cipher.doFinal(plaintext.getBytes(StandardCharsets.UTF_8));
+      byte[] out = new byte[nonce.length + sealed.length];
+      System.arraycopy(nonce, 0, out, 0, nonce.length);
+      System.arraycopy(sealed, 0, out, nonce.length, sealed.length);
+      return Base64.getEncoder().encodeToString(out);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES-GCM is not available in this JVM", e);
+    }
+  }
+
+  @Override
+  public String decrypt(String payload) {
+    byte[] data;
+    try {
+      data = Base64.getDecoder().decode(payload);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+    if (data.length < NONCE_BYTES + TAG_BITS / 8) {
+      return null;
+    }
+    try {
+      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+      cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, data, 0, NONCE_BYTES));
+      byte[] plain = cipher.doFinal(data, NONCE_BYTES, data.length - NONCE_BYTES);
+      return StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(plain))
+          .toString();
+    } catch (GeneralSecurityException | CharacterCodingException e) {
+      return null;
+    }
+  }
+}
