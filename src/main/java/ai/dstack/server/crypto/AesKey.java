@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Base64;
-import java.util.regex.Pattern;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
@@ -18,7 +17,6 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class AesKey implements EncryptionKey {
   public static final String TYPE = "aes";
-  private static final Pattern NAME = Pattern.compile("^[A-Za-z0-9]+$");
   private static final int NONCE_BYTES = 12;
   private static final int TAG_BITS = 128;
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -31,23 +29,24 @@ public final class AesKey implements EncryptionKey {
     this.key = new SecretKeySpec(secret, "AES");
   }
 
-  /**
-   * Validates a configured key the way upstream does; the message says what is wrong without
-   * echoing the secret.
-   */
+  /** Validates a configured key with upstream's messages, never echoing the secret. */
   public static AesKey of(String name, String base64Secret) {
-    if (name == null || !NAME.matcher(name).matches()) {
-      throw new IllegalArgumentException("the key name must be alphanumeric");
+    if (name == null || name.isEmpty() || !name.codePoints().allMatch(Character::isLetterOrDigit)) {
+      throw new IllegalArgumentException("Key name must be alphanumeric");
     }
     byte[] secret;
     try {
-      secret = Base64.getDecoder().decode(base64Secret == null ? "" : base64Secret.strip());
+      // strict like Python's b64decode(validate=True): padding required
+      if (base64Secret == null || base64Secret.length() % 4 != 0) {
+        throw new IllegalArgumentException("bad length");
+      }
+      secret = Base64.getDecoder().decode(base64Secret);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("the secret is not valid base64");
+      throw new IllegalArgumentException("Failed to decode secret from base64");
     }
     if (secret.length != 32) {
       throw new IllegalArgumentException(
-          "the secret must be the base64 of exactly 32 bytes, got " + secret.length + " bytes");
+          "AES key must be 32 bytes. Got " + secret.length + " bytes");
     }
     return new AesKey(name, secret);
   }
