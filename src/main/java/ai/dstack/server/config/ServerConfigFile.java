@@ -118,6 +118,7 @@ public final class ServerConfigFile {
     options.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
     options.setIndent(2);
     options.setWidth(Integer.MAX_VALUE);
+    options.setDereferenceAliases(true);
     return new Yaml(new UpstreamStyle(options), options).dump(document);
   }
 
