@@ -421,6 +421,12 @@ public class Projects {
             && server.defaultPermissions().allowManagersManageSecrets());
   }
 
+  /** Whether the caller may manage the project's secrets under the current default permissions. */
+  public boolean canManageSecrets(UserEntity caller, ProjectEntity project) {
+    return caller.isGlobalAdmin()
+        || canManageSecrets(caller, db().read(em -> roleOf(em, project, caller)));
+  }
+
   /** Case-insensitive, as upstream's project lookups. */
   public ProjectEntity findByName(EntityManager em, String name) {
     return em.createQuery(
