@@ -423,8 +423,11 @@ public class Projects {
 
   /** Whether the caller may manage the project's secrets under the current default permissions. */
   public boolean canManageSecrets(UserEntity caller, ProjectEntity project) {
-    return caller.isGlobalAdmin()
-        || canManageSecrets(caller, db().read(em -> roleOf(em, project, caller)));
+    if (caller.isGlobalAdmin()) {
+      return true;
+    }
+    ProjectRole role = db().read(em -> roleOf(em, project, caller));
+    return canManageSecrets(caller, role);
   }
 
   /** Case-insensitive, as upstream's project lookups. */
