@@ -46,8 +46,7 @@ public class EncryptionResource {
   @NoRequestBody
   public Status status() {
     call.globalAdmin();
-    List<ColumnKeys> columns =
-        reencryption.keysInUse().stream().map(c -> new ColumnKeys(c.column(), c.keys())).toList();
+    List<Reencryption.ColumnKeys> columns = reencryption.keysInUse();
     List<String> inUse =
         columns.stream().flatMap(c -> c.keys().keySet().stream()).distinct().sorted().toList();
     EncryptionKeys keys = EncryptionKeys.current();
@@ -74,14 +73,7 @@ public class EncryptionResource {
       throw ApiException.error(e.getMessage());
     }
     return new ReencryptResult(
-        result.key(),
-        result.columns().stream()
-            .map(
-                c ->
-                    new ColumnResult(c.column(), c.reencrypted(), c.undecryptable(), c.remaining()))
-            .toList(),
-        result.keysInUse(),
-        removable(result.keysInUse()));
+        result.key(), result.columns(), result.keysInUse(), removable(result.keysInUse()));
   }
 
   /** Configured keys no stored value needs; the first key and identity always stay. */
