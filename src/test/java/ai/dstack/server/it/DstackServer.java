@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -98,7 +99,14 @@ public final class DstackServer implements AutoCloseable {
     return List.of(System.getProperty("it.launcher"));
   }
 
-  private List<String> microCommand(String java) {
+  private List<String> microCommand(String java) throws IOException {
+    // a reused root directory makes Payara redeploy the previous run's copy of the WAR as well
+    Path rootDir = home.resolve("payara");
+    if (Files.exists(rootDir)) {
+      try (var tree = Files.walk(rootDir)) {
+        tree.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
     List<String> command = new ArrayList<>();
     command.add(java);
     command.addAll(List.of(System.getProperty("it.javaOpts", "-Xmx256m").trim().split("\\s+")));
@@ -115,7 +123,7 @@ public final class DstackServer implements AutoCloseable {
             "--port",
             String.valueOf(port),
             "--rootdir",
-            home.resolve("payara").toString()));
+            rootDir.toString()));
     return command;
   }
 
