@@ -21,7 +21,6 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.logging.Level;
@@ -62,14 +61,15 @@ public class Bootstrap {
                 UserEntity user = users.getOrCreateAdmin(em, settings.adminToken());
                 projects.getOrCreateMain(em, user);
                 if (config.isPresent()) {
-                  log.info("Applying " + displayed(configFile.file()) + "...");
+                  log.info("Applying " + settings.displayed(configFile.file()) + "...");
                   serverConfigs.apply(em, user, config.get());
                 }
                 return user;
               });
       if (!settings.configDisabled() && config.isEmpty()) {
         configFile.writeDefault(List.of());
-        log.info("Initialized the default configuration at " + displayed(configFile.file()));
+        log.info(
+            "Initialized the default configuration at " + settings.displayed(configFile.file()));
       }
       String adminToken = admin.getToken().readable() ? admin.getToken().plaintext() : null;
       if (adminToken != null) {
@@ -91,15 +91,6 @@ public class Bootstrap {
     } catch (RuntimeException e) {
       fail("Unexpected startup error: " + e, e);
     }
-  }
-
-  /** With the home directory shown as {@code ~}, as upstream prints paths. */
-  private static String displayed(Path file) {
-    String home = System.getProperty("user.home");
-    String text = file.toString();
-    return home != null && !home.isEmpty() && text.startsWith(home + "/")
-        ? "~" + text.substring(home.length())
-        : text;
   }
 
   private void fail(String reason, Throwable unexpected) {

@@ -24,7 +24,8 @@ public record Settings(
     int userProjectDefaultQuota,
     boolean updateDefaultProject,
     boolean doNotUpdateDefaultProject,
-    Path clientConfigFile) {
+    Path clientConfigFile,
+    Path userHome) {
 
   public enum LogFormat {
     STANDARD,
@@ -67,7 +68,15 @@ public record Settings(
         intVar(env, "DSTACK_USER_PROJECT_DEFAULT_QUOTA", 10),
         env.containsKey("DSTACK_UPDATE_DEFAULT_PROJECT"),
         env.containsKey("DSTACK_DO_NOT_UPDATE_DEFAULT_PROJECT"),
-        home.resolve(".dstack").resolve("config.yml"));
+        home.resolve(".dstack").resolve("config.yml"),
+        home);
+  }
+
+  /** A path with the home directory shown as {@code ~}, as upstream prints paths. */
+  public String displayed(Path path) {
+    return path.startsWith(userHome) && !path.equals(userHome)
+        ? "~/" + userHome.relativize(path)
+        : path.toString();
   }
 
   private static Path expandHome(String path, Path home) {

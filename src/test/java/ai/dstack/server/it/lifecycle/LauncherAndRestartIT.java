@@ -41,6 +41,10 @@ class LauncherAndRestartIT {
       int urlLine = log.indexOf("The dstack server 0.20.29 is running at " + first.url());
       assertTrue(tokenLine >= 0 && urlLine > tokenLine, "token line, then URL line:\n" + log);
       assertTrue(Files.exists(first.stateDir().resolve("data/sqlite.db")));
+      assertTrue(log.contains("Initialized the default configuration at ~/server/config.yml"), log);
+      assertEquals(
+          "projects:\n- name: main\n  backends: []\nencryption:\n  keys: []\n",
+          Files.readString(first.stateDir().resolve("config.yml")));
       assertTrue(
           Files.readString(home.resolve(".dstack/config.yml")).contains("token: first-token"),
           "the local CLI config points at this server");
@@ -57,7 +61,10 @@ class LauncherAndRestartIT {
         new DstackServer(home)
             .viaLauncher()
             .env("DSTACK_SERVER_ADMIN_TOKEN", "ignored-later")
-            .env("DSTACK_SERVER_LOG_FORMAT", "json")) {
+            .env("DSTACK_SERVER_LOG_FORMAT", "json")
+            .env("DSTACK_SERVER_CONFIG_DISABLED", "1")) {
+      // ignored entirely: the server starts although the file is not even YAML
+      Files.writeString(home.resolve("server/config.yml"), "not: [valid");
       second.start();
       assertEquals(firstToken, second.adminToken(), "the admin token is set only on creation");
       List<JsonObject> serverLines =
