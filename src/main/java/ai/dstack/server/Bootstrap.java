@@ -1,5 +1,10 @@
 package ai.dstack.server;
 
+import ai.dstack.server.config.InvalidConfigException;
+import ai.dstack.server.config.ServerConfig;
+import ai.dstack.server.config.ServerConfigFile;
+import ai.dstack.server.config.ServerConfigs;
+import ai.dstack.server.config.schema.Schema;
 import ai.dstack.server.db.Database;
 import ai.dstack.server.db.DatabaseStartupException;
 import ai.dstack.server.logging.LogSetup;
@@ -16,6 +21,9 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -27,10 +35,12 @@ import java.util.logging.Logger;
 @ApplicationScoped
 public class Bootstrap {
   private static final Logger log = Logger.getLogger(Bootstrap.class.getName());
+  private static final Schema BACKENDS_PENDING = (value, path) -> value;
 
   @Inject private ServerContext server;
   @Inject private Users users;
   @Inject private Projects projects;
+  @Inject private ServerConfigs serverConfigs;
 
   void onStart(@Observes @Initialized(ApplicationScoped.class) Object event) {
     LogSetup.configure(Level.INFO, Settings.LogFormat.STANDARD);
@@ -38,6 +48,11 @@ public class Bootstrap {
       Settings settings = Settings.fromEnvironment();
       LogSetup.configure(settings.logLevel(), settings.logFormat());
       Files.createDirectories(settings.serverDir().resolve("data"));
+      ServerConfigFile configFile =
+          new ServerConfigFile(settings.serverDir().resolve("config.yml"), BACKENDS_PENDING);
+      Optional<ServerConfig> config =
+          settings.configDisabled() ? Optional.empty() : configFile.load();
+      config.ifPresent(serverConfigs::applyEncryption);
       Database database = Database.open(settings.database(), settings.dbPoolSize());
       server.opened(settings, database);
       UserEntity admin =
@@ -46,8 +61,16 @@ public class Bootstrap {
                 database.advisoryXactLock(em, "server_init");
                 UserEntity user = users.getOrCreateAdmin(em, settings.adminToken());
                 projects.getOrCreateMain(em, user);
+                if (config.isPresent()) {
+                  log.info("Applying " + displayed(configFile.file()) + "...");
+                  serverConfigs.apply(em, user, config.get());
+                }
                 return user;
               });
+      if (!settings.configDisabled() && config.isEmpty()) {
+        configFile.writeDefault(List.of());
+        log.info("Initialized the default configuration at " + displayed(configFile.file()));
+      }
       String adminToken = admin.getToken().readable() ? admin.getToken().plaintext() : null;
       if (adminToken != null) {
         ClientConfig.updateDefaultProject(settings, Projects.DEFAULT_PROJECT, adminToken);
@@ -61,13 +84,22 @@ public class Bootstrap {
               ? "The admin token is " + adminToken
               : "The admin token cannot be decrypted with the configured encryption keys");
       log.info("The dstack server " + server.version() + " is running at " + settings.serverUrl());
-    } catch (InvalidSettingException | DatabaseStartupException e) {
+    } catch (InvalidSettingException | InvalidConfigException | DatabaseStartupException e) {
       fail(e.getMessage(), null);
     } catch (IOException e) {
-      fail("Cannot create the server directory: " + e.getMessage(), null);
+      fail("Cannot write in the server directory: " + e.getMessage(), null);
     } catch (RuntimeException e) {
       fail("Unexpected startup error: " + e, e);
     }
+  }
+
+  /** With the home directory shown as {@code ~}, as upstream prints paths. */
+  private static String displayed(Path file) {
+    String home = System.getProperty("user.home");
+    String text = file.toString();
+    return home != null && !home.isEmpty() && text.startsWith(home + "/")
+        ? "~" + text.substring(home.length())
+        : text;
   }
 
   private void fail(String reason, Throwable unexpected) {

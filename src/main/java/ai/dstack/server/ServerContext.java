@@ -36,6 +36,11 @@ public class ServerContext {
     return defaultPermissions;
   }
 
+  /** From config.yml at startup; in memory only, as upstream. */
+  public void defaultPermissions(DefaultPermissions permissions) {
+    this.defaultPermissions = permissions;
+  }
+
   /** {@code null} while starting or once started; the one-line reason after a failed start. */
   public String failure() {
     return failure;

@@ -15,6 +15,16 @@ public class CallContext {
     return user;
   }
 
+  /**
+   * The caller when a global admin; otherwise upstream's 403 of its {@code Authenticated(admin)}.
+   */
+  public UserEntity globalAdmin() {
+    if (!user.isGlobalAdmin()) {
+      throw ApiException.accessDenied();
+    }
+    return user;
+  }
+
   void setUser(UserEntity user) {
     this.user = user;
   }

@@ -31,9 +31,17 @@ public final class AesKey implements EncryptionKey {
 
   /** Validates a configured key with upstream's messages, never echoing the secret. */
   public static AesKey of(String name, String base64Secret) {
+    return new AesKey(checkName(name), decodeSecret(base64Secret));
+  }
+
+  public static String checkName(String name) {
     if (name == null || name.isEmpty() || !name.codePoints().allMatch(Character::isLetterOrDigit)) {
       throw new IllegalArgumentException("Key name must be alphanumeric");
     }
+    return name;
+  }
+
+  public static byte[] decodeSecret(String base64Secret) {
     byte[] secret;
     try {
       // strict like Python's b64decode(validate=True): padding required
@@ -48,7 +56,7 @@ public final class AesKey implements EncryptionKey {
       throw new IllegalArgumentException(
           "AES key must be 32 bytes. Got " + secret.length + " bytes");
     }
-    return new AesKey(name, secret);
+    return secret;
   }
 
   @Override

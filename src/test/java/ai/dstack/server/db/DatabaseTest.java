@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.dstack.server.crypto.SecretText;
 import ai.dstack.server.it.TestDatabases;
 import ai.dstack.server.settings.DatabaseUrl;
 import ai.dstack.server.users.entity.GlobalRole;
@@ -131,7 +132,7 @@ class DatabaseTest {
     u.setId(UUID.randomUUID().toString());
     u.setName("u" + u.getId().substring(0, 8));
     u.setCreatedAt(created);
-    u.setToken(UUID.randomUUID().toString());
+    u.setToken(SecretText.of(UUID.randomUUID().toString()));
     u.setTokenHash(UUID.randomUUID().toString());
     u.setGlobalRole(GlobalRole.USER);
     u.setActive(true);

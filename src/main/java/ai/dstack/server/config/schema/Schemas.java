@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
@@ -82,6 +83,21 @@ public final class Schemas {
         // falls through to the violation
       }
       throw new SchemaViolation(path, "value is not a valid integer");
+    };
+  }
+
+  /**
+   * A schema with an extra rule (pydantic's field validator): {@code rule} returns the value to
+   * keep or throws IllegalArgumentException with the message.
+   */
+  public static Schema validated(Schema schema, UnaryOperator<Object> rule) {
+    return (value, path) -> {
+      Object normalized = schema.normalize(value, path);
+      try {
+        return rule.apply(normalized);
+      } catch (IllegalArgumentException e) {
+        throw new SchemaViolation(path, e.getMessage());
+      }
     };
   }
 

@@ -33,7 +33,7 @@ import java.util.stream.Collectors;
 @ApplicationScoped
 public class Projects {
   public static final String DEFAULT_PROJECT = "main";
-  private static final Pattern PROJECT_NAME = Pattern.compile("^[a-zA-Z0-9-_]{1,50}$");
+  public static final Pattern PROJECT_NAME = Pattern.compile("^[a-zA-Z0-9-_]{1,50}$");
   private static final Logger log = Logger.getLogger(Projects.class.getName());
 
   @Inject private ServerContext server;
@@ -95,6 +95,21 @@ public class Projects {
     em.persist(project);
     em.persist(newMember(project, admin, ProjectRole.ADMIN, 0));
     log.info("Created the default project " + DEFAULT_PROJECT);
+  }
+
+  /**
+   * Startup: a project listed in config.yml, created if missing, owned by admin and (as upstream)
+   * without a member row.
+   */
+  public ProjectEntity getOrCreateConfigured(EntityManager em, String name, UserEntity admin) {
+    ProjectEntity project = findByName(em, name);
+    if (project != null) {
+      return project;
+    }
+    project = newProject(name, admin, false, null, SshKeys.generate(name + "@dstack"));
+    em.persist(project);
+    log.info("Created project " + name + " from the server configuration");
+    return project;
   }
 
   public Keyset.Page<ProjectEntity> list(
@@ -404,6 +419,15 @@ public class Projects {
         || role == ProjectRole.ADMIN
         || (role == ProjectRole.MANAGER
             && server.defaultPermissions().allowManagersManageSecrets());
+  }
+
+  /** Whether the caller may manage the project's secrets under the current default permissions. */
+  public boolean canManageSecrets(UserEntity caller, ProjectEntity project) {
+    if (caller.isGlobalAdmin()) {
+      return true;
+    }
+    ProjectRole role = db().read(em -> roleOf(em, project, caller));
+    return canManageSecrets(caller, role);
   }
 
   /** Case-insensitive, as upstream's project lookups. */

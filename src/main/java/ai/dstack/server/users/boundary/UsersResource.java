@@ -1,6 +1,5 @@
 package ai.dstack.server.users.boundary;
 
-import ai.dstack.server.api.ApiException;
 import ai.dstack.server.api.CallContext;
 import ai.dstack.server.api.NoRequestBody;
 import ai.dstack.server.api.Paging;
@@ -58,7 +57,7 @@ public class UsersResource {
   @POST
   @Path("create")
   public UserViews.User create() {
-    requireGlobalAdmin();
+    call.globalAdmin();
     UserRequest request = UserRequest.read(call);
     UserEntity user = users.create(request.username, request.role, request.email, request.active);
     return UserViews.user(user, users.canCreateProjects(user));
@@ -67,7 +66,7 @@ public class UsersResource {
   @POST
   @Path("update")
   public UserViews.User update() {
-    requireGlobalAdmin();
+    call.globalAdmin();
     UserRequest request = UserRequest.read(call);
     UserEntity user = users.update(request.username, request.role, request.email, request.active);
     return UserViews.user(user, users.canCreateProjects(user));
@@ -88,7 +87,7 @@ public class UsersResource {
   @POST
   @Path("delete")
   public Response delete() {
-    requireGlobalAdmin();
+    call.globalAdmin();
     JsonInput in = JsonInput.requiredBody(call.body());
     List<String> names = in.stringList("users");
     in.validate();
@@ -132,12 +131,6 @@ public class UsersResource {
 
   private UserViews.UserWithCreds withCreds(UserEntity user) {
     return UserViews.withCreds(user, users.canCreateProjects(user));
-  }
-
-  private void requireGlobalAdmin() {
-    if (!call.user().isGlobalAdmin()) {
-      throw ApiException.accessDenied();
-    }
   }
 
   private record UserRequest(String username, GlobalRole role, String email, boolean active) {
