@@ -119,7 +119,7 @@ public class ProjectBackendsResource {
   private Map<String, Object> configBody() {
     JsonValue body = call.body();
     if (body == null || body.getValueType() == JsonValue.ValueType.NULL) {
-      JsonInput.requiredBody(body);
+      JsonInput.requiredBody(body); // throws FastAPI's "field required" at ["body"]
     }
     try {
       return (Map<String, Object>)

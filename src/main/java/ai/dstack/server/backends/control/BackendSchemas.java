@@ -124,7 +124,12 @@ public final class BackendSchemas {
    * type}; named files are read while it is normalized.
    */
   public static Schema fileConfig() {
-    return PROCESS.fileConfig;
+    return PROCESS.file();
+  }
+
+  /** {@link #fileConfig()} with this instance's file resolution. */
+  UnionSchema file() {
+    return fileConfig;
   }
 
   /**

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.dstack.server.config.schema.AnyOfSchema;
-import ai.dstack.server.config.schema.Schema;
 import ai.dstack.server.config.schema.SchemaViolation;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -40,14 +39,7 @@ class BackendSchemasTest {
 
   @SuppressWarnings("unchecked")
   private Map<String, Object> file(String text) {
-    Schema union = fileUnion();
-    return (Map<String, Object>) union.normalize(yaml(text));
-  }
-
-  private Schema fileUnion() {
-    return ai.dstack.server.config.schema.UnionSchema.of(
-        "type",
-        schemas.kinds().stream().map(BackendSchemas.Kind::file).filter(k -> k != null).toList());
+    return (Map<String, Object>) schemas.file().normalize(yaml(text));
   }
 
   private SchemaViolation apiViolation(String text) {
@@ -55,7 +47,7 @@ class BackendSchemasTest {
   }
 
   private SchemaViolation fileViolation(String text) {
-    return assertThrows(SchemaViolation.class, () -> fileUnion().normalize(yaml(text)));
+    return assertThrows(SchemaViolation.class, () -> schemas.file().normalize(yaml(text)));
   }
 
   /** Each type: a minimal valid API config normalizes with every field, type first. */
