@@ -6,7 +6,11 @@ import java.util.List;
 public record EncryptedColumn(String table, String column) {
   /** Every encrypted column this server has; re-encryption and key reports walk these. */
   public static final List<EncryptedColumn> ALL =
-      List.of(new EncryptedColumn("users", "token"), new EncryptedColumn("secrets", "value"));
+      List.of(
+          new EncryptedColumn("users", "token"),
+          new EncryptedColumn("backends", "auth"),
+          new EncryptedColumn("backends", "source_auth"),
+          new EncryptedColumn("secrets", "value"));
 
   public String qualifiedName() {
     return table + "." + column;

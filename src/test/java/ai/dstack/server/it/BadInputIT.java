@@ -378,6 +378,7 @@ class BadInputIT {
           assertEquals(
               List.of(project), PermissionMatrixIT.projectNames(asMember.json().asJsonArray()));
       case "server/get_info" -> assertEquals("{\"server_version\":\"0.20.29\"}", asMember.text());
+      case "backends/list_types" -> assertEquals(BackendsApiIT.CONFIGURABLE_TYPES, asMember.text());
       default -> assertEquals("[]", asMember.text());
     }
   }

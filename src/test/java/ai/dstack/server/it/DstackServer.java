@@ -68,6 +68,14 @@ public final class DstackServer implements AutoCloseable {
     return "http://127.0.0.1:" + port;
   }
 
+  /** JDBC URL of the server's database, for tests that look at stored rows. */
+  public String jdbcUrl() {
+    String configured = env.get("DSTACK_DATABASE_URL");
+    return configured == null
+        ? "jdbc:sqlite:" + stateDir().resolve("data").resolve("sqlite.db")
+        : TestDatabases.jdbc(configured);
+  }
+
   public Path stateDir() {
     return home.resolve("server");
   }

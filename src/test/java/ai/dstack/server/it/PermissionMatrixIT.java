@@ -406,7 +406,10 @@ class PermissionMatrixIT {
       endpoint(
           "backends/list_types",
           (caller, fx) ->
-              request("/api/backends/list_types", null, (c, r) -> assertEquals("[]", r.text())));
+              request(
+                  "/api/backends/list_types",
+                  null,
+                  (c, r) -> assertEquals(BackendsApiIT.CONFIGURABLE_TYPES, r.text())));
 
   static final Endpoint LIST_OAUTH_PROVIDERS =
       endpoint(

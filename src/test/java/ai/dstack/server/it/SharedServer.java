@@ -24,7 +24,8 @@ public final class SharedServer implements ParameterResolver {
 
   @Override
   public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
-    return parameter.getParameter().getType() == Api.class;
+    Class<?> type = parameter.getParameter().getType();
+    return type == Api.class || type == DstackServer.class;
   }
 
   @Override
@@ -34,6 +35,9 @@ public final class SharedServer implements ParameterResolver {
             .getRoot()
             .getStore(NAMESPACE)
             .getOrComputeIfAbsent("server", key -> boot(), Holder.class);
+    if (parameter.getParameter().getType() == DstackServer.class) {
+      return holder.server();
+    }
     return new Api(holder.server().url(), holder.server().adminToken());
   }
 

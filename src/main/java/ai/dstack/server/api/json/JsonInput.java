@@ -195,6 +195,22 @@ public final class JsonInput {
     return required(field, (value, loc) -> listOf(value, loc, this::uuidValue));
   }
 
+  public <E extends Enum<E>> List<E> enumList(String field, Class<E> type) {
+    return required(field, (value, loc) -> listOf(value, loc, (v, l) -> enumOf(v, l, type)));
+  }
+
+  /** A path parameter typed as an enum: FastAPI's 422 at {@code ["path", name]} if unknown. */
+  public static <E extends Enum<E>> E pathEnum(String name, String value, Class<E> type) {
+    JsonInput path =
+        new JsonInput(
+            Json.createObjectBuilder().add(name, value).build(),
+            List.of("path"),
+            new ArrayList<>());
+    E constant = path.enumValue(name, type);
+    path.validate();
+    return constant;
+  }
+
   public List<JsonInput> objectList(String field) {
     return required(field, (value, loc) -> listOf(value, loc, this::objectValue));
   }

@@ -5,6 +5,8 @@ import ai.dstack.server.api.NoRequestBody;
 import ai.dstack.server.api.Paging;
 import ai.dstack.server.api.Responses;
 import ai.dstack.server.api.json.JsonInput;
+import ai.dstack.server.backends.control.Backends;
+import ai.dstack.server.config.schema.PlainTree;
 import ai.dstack.server.db.Keyset;
 import ai.dstack.server.projects.control.ProjectAccess;
 import ai.dstack.server.projects.control.Projects;
@@ -29,6 +31,7 @@ public class ProjectsResource {
   @Inject private CallContext call;
   @Inject private Projects projects;
   @Inject private Users users;
+  @Inject private Backends backends;
 
   @POST
   @Path("list")
@@ -137,7 +140,7 @@ public class ProjectsResource {
 
   /** Lists carry no members and no backends, as upstream's. */
   private ProjectViews.Project summary(ProjectEntity project) {
-    return project(project, List.of());
+    return project(project, List.of(), List.of());
   }
 
   private ProjectViews.Project view(Projects.ProjectDetails details) {
@@ -152,16 +155,23 @@ public class ProjectsResource {
                             projects.canManageSshFleets(m.getUser(), m.getProjectRole()),
                             projects.canManageSecrets(m.getUser(), m.getProjectRole()))))
             .toList();
-    return project(details.project(), members);
+    List<ProjectViews.BackendInfo> backendInfos =
+        backends.list(details.project()).stream()
+            .map(b -> new ProjectViews.BackendInfo(b.name(), PlainTree.toJson(b.config())))
+            .toList();
+    return project(details.project(), backendInfos, members);
   }
 
-  private ProjectViews.Project project(ProjectEntity project, List<ProjectViews.Member> members) {
+  private ProjectViews.Project project(
+      ProjectEntity project,
+      List<ProjectViews.BackendInfo> backendInfos,
+      List<ProjectViews.Member> members) {
     return new ProjectViews.Project(
         project.getId(),
         project.getName(),
         user(project.getOwner()),
         project.getCreatedAt(),
-        List.of(),
+        backendInfos,
         members,
         project.isPublic(),
         project.getTemplatesRepo());
