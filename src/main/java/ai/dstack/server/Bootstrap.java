@@ -1,10 +1,10 @@
 package ai.dstack.server;
 
+import ai.dstack.server.backends.control.BackendSchemas;
 import ai.dstack.server.config.InvalidConfigException;
 import ai.dstack.server.config.ServerConfig;
 import ai.dstack.server.config.ServerConfigFile;
 import ai.dstack.server.config.ServerConfigs;
-import ai.dstack.server.config.schema.Schema;
 import ai.dstack.server.db.Database;
 import ai.dstack.server.db.DatabaseStartupException;
 import ai.dstack.server.logging.LogSetup;
@@ -21,7 +21,6 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.util.List;
 import java.util.Optional;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -34,7 +33,6 @@ import java.util.logging.Logger;
 @ApplicationScoped
 public class Bootstrap {
   private static final Logger log = Logger.getLogger(Bootstrap.class.getName());
-  private static final Schema BACKENDS_PENDING = (value, path) -> value;
 
   @Inject private ServerContext server;
   @Inject private Users users;
@@ -48,7 +46,8 @@ public class Bootstrap {
       LogSetup.configure(settings.logLevel(), settings.logFormat());
       Files.createDirectories(settings.serverDir().resolve("data"));
       ServerConfigFile configFile =
-          new ServerConfigFile(settings.serverDir().resolve("config.yml"), BACKENDS_PENDING);
+          new ServerConfigFile(
+              settings.serverDir().resolve("config.yml"), BackendSchemas.fileConfig());
       Optional<ServerConfig> config =
           settings.configDisabled() ? Optional.empty() : configFile.load();
       config.ifPresent(serverConfigs::applyEncryption);
@@ -67,7 +66,7 @@ public class Bootstrap {
                 return user;
               });
       if (!settings.configDisabled() && config.isEmpty()) {
-        configFile.writeDefault(List.of());
+        configFile.writeDefault(database.read(serverConfigs::mainBackends));
         log.info(
             "Initialized the default configuration at " + settings.displayed(configFile.file()));
       }

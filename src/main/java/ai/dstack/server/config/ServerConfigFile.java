@@ -21,20 +21,15 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
-import org.yaml.snakeyaml.nodes.Node;
-import org.yaml.snakeyaml.nodes.Tag;
-import org.yaml.snakeyaml.representer.Representer;
 
 /** Reads {@code <server dir>/config.yml} strictly, and writes the default one on first start. */
 public final class ServerConfigFile {
@@ -106,36 +101,7 @@ public final class ServerConfigFile {
     Map<String, Object> document = new LinkedHashMap<>();
     document.put("projects", List.of(main));
     document.put("encryption", encryption);
-    Files.writeString(file, toYaml(document), StandardCharsets.UTF_8);
-  }
-
-  /**
-   * Block-style mappings, lists of scalars in flow style, as upstream's YAML views; keys in
-   * insertion order.
-   */
-  public static String toYaml(Object document) {
-    DumperOptions options = new DumperOptions();
-    options.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
-    options.setIndent(2);
-    options.setWidth(Integer.MAX_VALUE);
-    options.setDereferenceAliases(true);
-    return new Yaml(new UpstreamStyle(options), options).dump(document);
-  }
-
-  private static final class UpstreamStyle extends Representer {
-    UpstreamStyle(DumperOptions options) {
-      super(options);
-    }
-
-    @Override
-    protected Node representSequence(
-        Tag tag, Iterable<?> sequence, DumperOptions.FlowStyle flowStyle) {
-      Iterator<?> items = sequence.iterator();
-      Object first = items.hasNext() ? items.next() : null;
-      boolean flat = first == null || first instanceof String || first instanceof Number;
-      return super.representSequence(
-          tag, sequence, flat ? DumperOptions.FlowStyle.FLOW : DumperOptions.FlowStyle.BLOCK);
-    }
+    Files.writeString(file, UpstreamYaml.dump(document), StandardCharsets.UTF_8);
   }
 
   private static ObjectSchema schema(Schema backendFileConfig) {

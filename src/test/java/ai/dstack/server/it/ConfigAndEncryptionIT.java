@@ -39,7 +39,16 @@ class ConfigAndEncryptionIT {
     return server;
   }
 
+  private static final String LAMBDA =
+      "  backends:\n  - {type: lambda, creds: {type: api_key, api_key: lambda-secret}}";
+  private static final String VASTAI =
+      "  backends:\n  - {type: vastai, creds: {type: api_key, api_key: vast-secret}}";
+
   private void writeConfig(String keys) throws Exception {
+    writeConfig(keys, LAMBDA);
+  }
+
+  private void writeConfig(String keys, String configuredBackends) throws Exception {
     Files.createDirectories(home.resolve("server"));
     Files.writeString(
         home.resolve("server/config.yml"),
@@ -47,6 +56,7 @@ class ConfigAndEncryptionIT {
         projects:
         - name: main
         - name: configured
+        %s
         encryption:
           keys:
         %s
@@ -55,7 +65,7 @@ class ConfigAndEncryptionIT {
           allow_managers_manage_secrets: true
         plugins: [some_plugin]
         """
-            .formatted(keys));
+            .formatted(configuredBackends, keys));
   }
 
   private static String aes(String name, String secret) {
@@ -81,6 +91,8 @@ class ConfigAndEncryptionIT {
   private void assertAllStoredWith(String prefix) throws SQLException {
     List<String> stored = new ArrayList<>(column("SELECT token FROM users"));
     stored.addAll(column("SELECT value FROM secrets"));
+    stored.addAll(column("SELECT auth FROM backends"));
+    stored.addAll(column("SELECT source_auth FROM backends"));
     assertFalse(stored.isEmpty());
     for (String value : stored) {
       assertTrue(value.startsWith(prefix), value + " should start with " + prefix);
@@ -104,6 +116,19 @@ class ConfigAndEncryptionIT {
       JsonObject configured = api.post("/api/projects/configured/get", null).object();
       assertEquals("admin", configured.getJsonObject("owner").getString("username"));
       assertEquals(0, configured.getJsonArray("members").size(), "no member row, as upstream");
+      assertEquals(
+          "lambda", configured.getJsonArray("backends").getJsonObject(0).getString("name"));
+      assertEquals(
+          "lambda-secret",
+          api.post("/api/project/configured/backends/lambda/config_info", null)
+              .object()
+              .getJsonObject("creds")
+              .getString("api_key"));
+      Api.Reply uiBackend =
+          api.post(
+              "/api/project/configured/backends/create",
+              "{\"type\":\"runpod\",\"creds\":{\"type\":\"api_key\",\"api_key\":\"rp\"}}");
+      assertEquals(200, uiBackend.status(), uiBackend.text());
 
       memberToken = api.createUser(member, "user");
       Api.Reply denied = api.createProject(memberToken, Api.uniqueName("p"));
@@ -133,9 +158,15 @@ class ConfigAndEncryptionIT {
       assertFalse(column("SELECT value FROM secrets").get(0).contains("s3cr3t"));
     }
 
-    writeConfig(aes("key2", KEY2) + "\n" + aes("key1", KEY1));
+    writeConfig(aes("key2", KEY2) + "\n" + aes("key1", KEY1), VASTAI);
     try (DstackServer rotated = server().start()) {
       Api api = new Api(rotated.url(), adminToken);
+      assertEquals(
+          List.of("vastai"),
+          api.post("/api/projects/configured/get", null).object().getJsonArray("backends").stream()
+              .map(b -> b.asJsonObject().getString("name"))
+              .toList(),
+          "backends of a listed project are what the file lists, UI-added ones included");
       assertEquals(adminToken, rotated.adminToken(), "old rows still read");
       assertEquals(
           "s3cr3t",
@@ -158,6 +189,7 @@ class ConfigAndEncryptionIT {
       JsonObject users = done.getJsonArray("columns").getJsonObject(0);
       assertEquals("users.token", users.getString("column"));
       assertEquals(2, users.getInt("reencrypted"), done.toString());
+      assertEquals(4, done.getJsonArray("columns").size(), "users, backends (2), secrets");
       assertEquals(0, users.getInt("remaining"));
       assertEquals("[\"aes:key2\"]", done.getJsonArray("keys_in_use").toString());
       assertEquals("[\"aes:key1\"]", done.getJsonArray("removable_keys").toString());
@@ -210,6 +242,12 @@ class ConfigAndEncryptionIT {
           "reported once per row:\n" + log);
       assertTrue(log.contains("stored with key aes:key2, tried aes:key3"), log);
     }
-    assertAllStoredWith("enc:aes:key2:");
+    // unreadable values are kept as they were; the configured backend was re-created with key3
+    for (String value : column("SELECT token FROM users UNION ALL SELECT value FROM secrets")) {
+      assertTrue(value.startsWith("enc:aes:key2:"), value);
+    }
+    for (String value : column("SELECT auth FROM backends")) {
+      assertTrue(value.startsWith("enc:aes:key3:"), value);
+    }
   }
 }

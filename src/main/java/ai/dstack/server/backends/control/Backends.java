@@ -4,6 +4,7 @@ import ai.dstack.server.ServerContext;
 import ai.dstack.server.api.ApiException;
 import ai.dstack.server.backends.entity.BackendEntity;
 import ai.dstack.server.backends.entity.BackendType;
+import ai.dstack.server.config.UpstreamYaml;
 import ai.dstack.server.config.schema.PlainTree;
 import ai.dstack.server.config.schema.SchemaViolation;
 import ai.dstack.server.crypto.SecretText;
@@ -106,7 +107,7 @@ public class Backends {
   }
 
   public String getYaml(ProjectEntity project, BackendType type) {
-    return BackendYaml.dump(configInfo(project, type));
+    return UpstreamYaml.dump(configInfo(project, type));
   }
 
   public void createYaml(ProjectEntity project, String yaml) {
@@ -156,6 +157,15 @@ public class Backends {
     deleteTypes(em, project, toDelete);
   }
 
+  /** The project's backends with credentials, for the default config.yml. */
+  public List<Map<String, Object>> configsWithCreds(EntityManager em, ProjectEntity project) {
+    return rows(em, project).stream()
+        .filter(row -> BackendSchemas.CONFIGURABLE.contains(row.getType()))
+        .map(this::readable)
+        .filter(Objects::nonNull)
+        .toList();
+  }
+
   private BackendType configurable(Map<String, Object> config) {
     BackendType type = BackendType.fromValue((String) config.get("type"));
     if (!BackendSchemas.CONFIGURABLE.contains(type)) {
@@ -169,7 +179,7 @@ public class Backends {
   private Map<String, Object> fromYaml(String yaml) {
     Object tree;
     try {
-      tree = BackendYaml.parse(yaml);
+      tree = UpstreamYaml.parse(yaml);
     } catch (IllegalArgumentException e) {
       throw ApiException.error("Error parsing YAML");
     }
@@ -267,10 +277,7 @@ public class Backends {
       return null;
     }
     if (!row.getAuth().readable()) {
-      log.warning(
-          String.format(
-              "Failed to decrypt creds for %s backend. Backend will be ignored.",
-              row.getType().value()));
+      // reported once per row when loaded (UndecryptableValues); the backend is skipped
       return null;
     }
     return schemas.merge(tree(row.getConfig()), parse(row.getAuth().plaintext()));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.dstack.server.config.UpstreamYaml;
 import ai.dstack.server.config.schema.AnyOfSchema;
 import ai.dstack.server.config.schema.SchemaViolation;
 import java.io.IOException;
@@ -290,7 +291,7 @@ class BackendSchemasTest {
             + "  private_key:\n"
             + "    path: ''\n"
             + "    content: 'line1\n\n      line2\n\n      '\n",
-        BackendYaml.dump(slurm));
+        UpstreamYaml.dump(slurm));
   }
 
   @Test

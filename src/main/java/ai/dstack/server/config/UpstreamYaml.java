@@ -1,4 +1,4 @@
-package ai.dstack.server.backends.control;
+package ai.dstack.server.config;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -13,12 +13,15 @@ import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.Tag;
 import org.yaml.snakeyaml.representer.Representer;
 
-/** Backend configs as the UI's YAML editor reads and writes them (upstream's PyYAML settings). */
-final class BackendYaml {
-  private BackendYaml() {}
+/**
+ * YAML as upstream reads and writes its config views (backend YAML editor, the default config.yml):
+ * PyYAML's settings.
+ */
+public final class UpstreamYaml {
+  private UpstreamYaml() {}
 
   /** The document's plain tree; {@link IllegalArgumentException} if it is not YAML. */
-  static Object parse(String text) {
+  public static Object parse(String text) {
     try {
       return new Yaml(new SafeConstructor(new LoaderOptions())).load(text);
     } catch (YAMLException e) {
@@ -30,7 +33,7 @@ final class BackendYaml {
    * {@code yaml.dump(config.dict(exclude_none=True), sort_keys=False)}: block mappings in field
    * order, lists of scalars (and empty lists) in flow style, PyYAML's scalar quoting.
    */
-  static String dump(Map<String, Object> config) {
+  public static String dump(Map<String, Object> config) {
     DumperOptions options = new DumperOptions();
     options.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
     options.setAllowUnicode(false);
