@@ -62,6 +62,7 @@ class ConfigAndEncryptionIT {
         %s
         default_permissions:
           allow_non_admins_create_projects: false
+          allow_non_admins_manage_ssh_fleets: false
           allow_managers_manage_secrets: true
         plugins: [some_plugin]
         """
@@ -148,6 +149,7 @@ class ConfigAndEncryptionIT {
               .orElseThrow()
               .getJsonObject("permissions");
       assertTrue(permissions.getBoolean("can_manage_secrets"));
+      assertFalse(permissions.getBoolean("can_manage_ssh_fleets"));
       Api.Reply secret =
           api.post(
               "/api/project/main/secrets/create_or_update",
