@@ -43,6 +43,19 @@ public class ApiException extends RuntimeException {
     return new ApiException(400, code + ": " + msg, detail(Json.createArrayBuilder().add(entry)));
   }
 
+  /** 400 {@code invalid_credentials}, one detail entry per offending field path, as upstream. */
+  public static ApiException invalidCredentials(List<List<String>> fields) {
+    JsonArrayBuilder entries = Json.createArrayBuilder();
+    for (List<String> field : fields) {
+      entries.add(
+          Json.createObjectBuilder()
+              .add("msg", "Invalid credentials")
+              .add("code", "invalid_credentials")
+              .add("fields", Json.createArrayBuilder(field)));
+    }
+    return new ApiException(400, "Invalid credentials", detail(entries));
+  }
+
   public static ApiException error(String msg) {
     return clientError(CODE_ERROR, msg);
   }

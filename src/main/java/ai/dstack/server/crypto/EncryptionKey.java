@@ -6,6 +6,11 @@ public sealed interface EncryptionKey permits AesKey, IdentityKey {
 
   String name();
 
+  /** {@code <type>:<name>}, how reports and messages name a key. */
+  default String id() {
+    return type() + ":" + name();
+  }
+
   /** The payload part of {@code enc:<type>:<name>:<payload>}. */
   String encrypt(String plaintext);
 

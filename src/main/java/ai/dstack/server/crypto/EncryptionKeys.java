@@ -57,7 +57,7 @@ public final class EncryptionKeys {
       if (plaintext != null) {
         return SecretText.decrypted(plaintext, stored);
       }
-      tried.add(key.type() + ":" + key.name());
+      tried.add(key.id());
     }
     return SecretText.undecryptable(stored, tried);
   }

@@ -64,6 +64,21 @@ public class Reencryption {
     return columns;
   }
 
+  /** The keys any column's values are under, sorted. */
+  public static List<String> distinctKeys(List<ColumnKeys> columns) {
+    return columns.stream().flatMap(c -> c.keys().keySet().stream()).distinct().sorted().toList();
+  }
+
+  /** Configured keys no stored value needs; the first key and identity always stay. */
+  public static List<String> removableKeys(List<String> inUse) {
+    EncryptionKeys keys = EncryptionKeys.current();
+    return keys.keys().stream()
+        .filter(k -> k != keys.writeKey() && !(k instanceof IdentityKey))
+        .map(EncryptionKey::id)
+        .filter(id -> !inUse.contains(id))
+        .toList();
+  }
+
   /**
    * Re-encrypts up to {@code maxRows} values (all when null), {@code batchSize} rows per
    * transaction. Values no configured key can read are left as they are and counted.
@@ -85,13 +100,7 @@ public class Reencryption {
             new ColumnResult(
                 column.qualifiedName(), counts[0], counts[1], remaining(column, writePrefix)));
       }
-      List<String> inUse =
-          keysInUse().stream()
-              .flatMap(c -> c.keys().keySet().stream())
-              .distinct()
-              .sorted()
-              .toList();
-      return new Result(writeKey.type() + ":" + writeKey.name(), results, inUse);
+      return new Result(writeKey.id(), results, distinctKeys(keysInUse()));
     } finally {
       running.set(false);
     }

@@ -25,7 +25,8 @@ public record Settings(
     boolean updateDefaultProject,
     boolean doNotUpdateDefaultProject,
     Path clientConfigFile,
-    Path userHome) {
+    Path userHome,
+    boolean defaultCredsDisabled) {
 
   public enum LogFormat {
     STANDARD,
@@ -69,7 +70,8 @@ public record Settings(
         env.containsKey("DSTACK_UPDATE_DEFAULT_PROJECT"),
         env.containsKey("DSTACK_DO_NOT_UPDATE_DEFAULT_PROJECT"),
         home.resolve(".dstack").resolve("config.yml"),
-        home);
+        home,
+        env.containsKey("DSTACK_DEFAULT_CREDS_DISABLED"));
   }
 
   /** A path with the home directory shown as {@code ~}, as upstream prints paths. */

@@ -40,7 +40,8 @@ class ConfigAndEncryptionIT {
   }
 
   private static final String LAMBDA =
-      "  backends:\n  - {type: lambda, creds: {type: api_key, api_key: lambda-secret}}";
+      "  backends:\n  - {type: lambda, creds: {type: api_key, api_key: lambda-secret}}\n"
+          + "  - {type: aws, creds: {type: default}}";
   private static final String VASTAI =
       "  backends:\n  - {type: vastai, creds: {type: api_key, api_key: vast-secret}}";
 
@@ -107,8 +108,11 @@ class ConfigAndEncryptionIT {
     String memberToken;
     String adminToken;
     String member = Api.uniqueName("member");
-    try (DstackServer first = server().start()) {
+    try (DstackServer first = server().env("DSTACK_DEFAULT_CREDS_DISABLED", "").start()) {
       String log = first.logText();
+      assertTrue(
+          log.contains("Failed to create backend aws in project configured: Invalid credentials"),
+          log);
       assertTrue(log.contains("Applying ~/server/config.yml..."), log);
       assertTrue(log.contains("Enabled plugins not found: [some_plugin]"), log);
       adminToken = first.adminToken();
@@ -130,6 +134,14 @@ class ConfigAndEncryptionIT {
               "/api/project/configured/backends/create",
               "{\"type\":\"runpod\",\"creds\":{\"type\":\"api_key\",\"api_key\":\"rp\"}}");
       assertEquals(200, uiBackend.status(), uiBackend.text());
+      Expect.assertBody(
+          api.post(
+              "/api/project/configured/backends/create",
+              "{\"type\":\"gcp\",\"project_id\":\"p\",\"creds\":{\"type\":\"default\"}}"),
+          400,
+          Expect.parse(
+              "{\"detail\":[{\"msg\":\"Invalid credentials\",\"code\":\"invalid_credentials\","
+                  + "\"fields\":[\"creds\"]}]}"));
 
       memberToken = api.createUser(member, "user");
       Api.Reply denied = api.createProject(memberToken, Api.uniqueName("p"));

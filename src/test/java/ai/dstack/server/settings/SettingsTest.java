@@ -25,6 +25,9 @@ class SettingsTest {
     assertNull(s.adminToken());
     assertFalse(s.configDisabled());
     assertFalse(s.backgroundProcessingDisabled());
+    assertFalse(s.defaultCredsDisabled());
+    assertEquals("~/.dstack/server/config.yml", s.displayed(s.serverDir().resolve("config.yml")));
+    assertEquals("/srv/config.yml", s.displayed(Path.of("/srv/config.yml")));
   }
 
   @Test
@@ -36,6 +39,7 @@ class SettingsTest {
                 "DSTACK_SERVER_PORT", "8080",
                 "DSTACK_SERVER_CONFIG_DISABLED", "",
                 "DSTACK_SERVER_BACKGROUND_PROCESSING_DISABLED", "",
+                "DSTACK_DEFAULT_CREDS_DISABLED", "",
                 "DSTACK_SERVER_DIR", "~/state",
                 "DSTACK_SERVER_LOG_LEVEL", "debug",
                 "DSTACK_SERVER_LOG_FORMAT", "json"),
@@ -43,6 +47,7 @@ class SettingsTest {
     assertEquals("http://0.0.0.0:8080", s.serverUrl());
     assertTrue(s.configDisabled());
     assertTrue(s.backgroundProcessingDisabled());
+    assertTrue(s.defaultCredsDisabled());
     assertEquals(Path.of("/home/u/state"), s.serverDir());
     assertEquals(Level.FINE, s.logLevel());
     assertEquals(Settings.LogFormat.JSON, s.logFormat());

@@ -64,6 +64,7 @@ public class Backends {
   /** {@code config} is a normalized config with credentials (see {@link BackendSchemas}). */
   public Map<String, Object> create(ProjectEntity project, Map<String, Object> config) {
     BackendType type = configurable(config);
+    validate(config);
     return db().tx(
             em -> {
               if (find(em, project, type) != null) {
@@ -76,6 +77,7 @@ public class Backends {
 
   public Map<String, Object> update(ProjectEntity project, Map<String, Object> config) {
     BackendType type = configurable(config);
+    validate(config);
     return db().tx(
             em -> {
               BackendEntity row = find(em, project, type);
@@ -148,6 +150,19 @@ public class Backends {
           continue;
         }
       }
+      try {
+        validate(config);
+      } catch (ApiException e) {
+        // as upstream: a backend that fails validation is skipped with a warning, startup goes on
+        log.warning(
+            String.format(
+                "Failed to %s backend %s in project %s: %s",
+                row == null ? "create" : "update",
+                type.value(),
+                project.getName(),
+                e.getMessage()));
+        continue;
+      }
       if (row == null) {
         em.persist(store(new BackendEntity(), project, type, config));
       } else {
@@ -155,6 +170,19 @@ public class Backends {
       }
     }
     deleteTypes(em, project, toDelete);
+  }
+
+  /**
+   * The checks that need no cloud: {@code type: default} credentials (the server's own cloud
+   * identity) are refused when {@code DSTACK_DEFAULT_CREDS_DISABLED} is set. Checking credentials
+   * against a cloud belongs to that backend's implementation, when it exists.
+   */
+  private void validate(Map<String, Object> config) {
+    if (server.settings().defaultCredsDisabled()
+        && config.get("creds") instanceof Map<?, ?> creds
+        && "default".equals(creds.get("type"))) {
+      throw ApiException.invalidCredentials(List.of(List.of("creds")));
+    }
   }
 
   /** The project's backends with credentials, for the default config.yml. */

@@ -6,7 +6,6 @@ import ai.dstack.server.api.NoRequestBody;
 import ai.dstack.server.api.json.JsonInput;
 import ai.dstack.server.crypto.EncryptionKey;
 import ai.dstack.server.crypto.EncryptionKeys;
-import ai.dstack.server.crypto.IdentityKey;
 import ai.dstack.server.crypto.Reencryption;
 import jakarta.inject.Inject;
 import jakarta.json.bind.annotation.JsonbPropertyOrder;
@@ -47,15 +46,14 @@ public class EncryptionResource {
   public Status status() {
     call.globalAdmin();
     List<Reencryption.ColumnKeys> columns = reencryption.keysInUse();
-    List<String> inUse =
-        columns.stream().flatMap(c -> c.keys().keySet().stream()).distinct().sorted().toList();
+    List<String> inUse = Reencryption.distinctKeys(columns);
     EncryptionKeys keys = EncryptionKeys.current();
     return new Status(
-        id(keys.writeKey()),
-        keys.keys().stream().map(EncryptionResource::id).toList(),
+        keys.writeKey().id(),
+        keys.keys().stream().map(EncryptionKey::id).toList(),
         columns,
         inUse,
-        removable(inUse));
+        Reencryption.removableKeys(inUse));
   }
 
   @POST
@@ -73,20 +71,9 @@ public class EncryptionResource {
       throw ApiException.error(e.getMessage());
     }
     return new ReencryptResult(
-        result.key(), result.columns(), result.keysInUse(), removable(result.keysInUse()));
-  }
-
-  /** Configured keys no stored value needs; the first key and identity always stay. */
-  private static List<String> removable(List<String> inUse) {
-    EncryptionKeys keys = EncryptionKeys.current();
-    return keys.keys().stream()
-        .filter(k -> k != keys.writeKey() && !(k instanceof IdentityKey))
-        .map(EncryptionResource::id)
-        .filter(id -> !inUse.contains(id))
-        .toList();
-  }
-
-  private static String id(EncryptionKey key) {
-    return key.type() + ":" + key.name();
+        result.key(),
+        result.columns(),
+        result.keysInUse(),
+        Reencryption.removableKeys(result.keysInUse()));
   }
 }
