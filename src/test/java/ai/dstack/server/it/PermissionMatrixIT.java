@@ -31,8 +31,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Who may call what (API.md §1.2–§1.4, fact sheet "Permission dependencies"): every users, projects
- * and no-auth endpoint against every kind of caller, with the exact status and body upstream
- * answers; and the order in which upstream runs its checks.
+ * and no-auth endpoint, and the secrets and backends rules, against every kind of caller, with the
+ * exact status and body upstream answers; and the order in which upstream runs its checks.
  */
 @ExtendWith(SharedServer.class)
 class PermissionMatrixIT {
@@ -151,6 +151,8 @@ class PermissionMatrixIT {
             row("401  401  inv  ok   forb ok   ok   ok  ", ADD_SELF_TO_PUBLIC_PROJECT),
             row("401  401  inv  deny forb ok   ok   ok  ", REMOVE_MEMBERS),
             row("401  401  inv  deny deny deny ok   ok  ", PROJECT_UPDATE),
+            row("401  401  inv  deny deny forb ok   ok  ", SECRETS_LIST),
+            row("401  401  inv  deny deny deny ok   ok  ", BACKENDS_DELETE_NONE),
             row("401  401  inv  404  404  404  404  404 ", UNKNOWN_PROJECT_GET),
             row("401  401  inv  404  404  404  404  404 ", UNKNOWN_PROJECT_SET_MEMBERS),
             row("401  401  inv  404  404  404  404  404 ", UNKNOWN_PROJECT_ADD_MEMBERS),
@@ -816,6 +818,25 @@ class PermissionMatrixIT {
   static final Endpoint UNKNOWN_PROJECT_REMOVE_MEMBERS =
       unknownProject("remove_members", "{\"usernames\":[]}");
   static final Endpoint UNKNOWN_PROJECT_UPDATE = unknownProject("update", "{}");
+
+  /** Managers pass the role check, then upstream's secrets rule refuses them by default. */
+  static final Endpoint SECRETS_LIST =
+      endpoint(
+          "project/{p}/secrets/list",
+          (caller, fx) ->
+              request(
+                  "/api/project/" + fx.project + "/secrets/list",
+                  null,
+                  (c, reply) -> assertTrue(reply.json() instanceof JsonArray, reply.text())));
+
+  static final Endpoint BACKENDS_DELETE_NONE =
+      endpoint(
+          "project/{p}/backends/delete",
+          (caller, fx) ->
+              request(
+                  "/api/project/" + fx.project + "/backends/delete",
+                  "{\"backends_names\":[]}",
+                  (c, reply) -> assertEquals("null", reply.text())));
 
   private static Endpoint unknownProject(String action, String body) {
     return endpoint(
