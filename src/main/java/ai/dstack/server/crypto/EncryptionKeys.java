@@ -39,8 +39,7 @@ public final class EncryptionKeys {
   }
 
   public String encrypt(String plaintext) {
-    EncryptionKey key = writeKey();
-    return PREFIX + key.type() + ":" + key.name() + ":" + key.encrypt(plaintext);
+    return writePrefix() + writeKey().encrypt(plaintext);
   }
 
   public SecretText decrypt(String stored) {
@@ -70,9 +69,9 @@ public final class EncryptionKeys {
     return parts.length == 4 && parts[0].equals("enc") ? parts[1] + ":" + parts[2] : null;
   }
 
-  /** Whether a stored value was written with the current first key. */
-  public boolean writtenWithWriteKey(String stored) {
+  /** How every value the first key writes begins: {@code enc:<type>:<name>:}. */
+  public String writePrefix() {
     EncryptionKey key = writeKey();
-    return stored.startsWith(PREFIX + key.type() + ":" + key.name() + ":");
+    return PREFIX + key.type() + ":" + key.name() + ":";
   }
 }

@@ -89,8 +89,7 @@ public class Reencryption {
     }
     try {
       EncryptionKeys keys = EncryptionKeys.current();
-      EncryptionKey writeKey = keys.writeKey();
-      String writePrefix = "enc:" + writeKey.type() + ":" + writeKey.name() + ":";
+      String writePrefix = keys.writePrefix();
       long budget = maxRows == null ? Long.MAX_VALUE : maxRows;
       List<ColumnResult> results = new ArrayList<>();
       for (EncryptedColumn column : EncryptedColumn.ALL) {
@@ -100,7 +99,7 @@ public class Reencryption {
             new ColumnResult(
                 column.qualifiedName(), counts[0], counts[1], remaining(column, writePrefix)));
       }
-      return new Result(writeKey.id(), results, distinctKeys(keysInUse()));
+      return new Result(keys.writeKey().id(), results, distinctKeys(keysInUse()));
     } finally {
       running.set(false);
     }

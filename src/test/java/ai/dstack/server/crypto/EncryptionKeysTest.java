@@ -99,8 +99,8 @@ class EncryptionKeysTest {
     assertTrue(newRow.startsWith("enc:aes:key2:"), newRow);
     assertEquals("token-1", rotated.decrypt(oldRow).plaintext());
     assertEquals("token-2", rotated.decrypt(newRow).plaintext());
-    assertTrue(rotated.writtenWithWriteKey(newRow));
-    assertFalse(rotated.writtenWithWriteKey(oldRow));
+    assertTrue(newRow.startsWith(rotated.writePrefix()));
+    assertFalse(oldRow.startsWith(rotated.writePrefix()));
 
     EncryptionKeys withoutOld = new EncryptionKeys(List.of(vectorKeys.get(1)));
     assertFalse(withoutOld.decrypt(oldRow).readable());
