@@ -14,6 +14,7 @@ import ai.dstack.server.settings.InvalidSettingException;
 import ai.dstack.server.settings.Settings;
 import ai.dstack.server.users.control.Users;
 import ai.dstack.server.users.entity.UserEntity;
+import ai.dstack.server.workers.Workers;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.context.Initialized;
@@ -38,6 +39,7 @@ public class Bootstrap {
   @Inject private Users users;
   @Inject private Projects projects;
   @Inject private ServerConfigs serverConfigs;
+  @Inject private Workers workers;
 
   void onStart(@Observes @Initialized(ApplicationScoped.class) Object event) {
     LogSetup.configure(Level.INFO, Settings.LogFormat.STANDARD);
@@ -76,6 +78,8 @@ public class Bootstrap {
       }
       if (settings.backgroundProcessingDisabled()) {
         log.info("Background processing is disabled");
+      } else {
+        workers.start(database);
       }
       server.ready();
       log.info(
@@ -99,6 +103,8 @@ public class Bootstrap {
 
   @PreDestroy
   void stop() {
+    // before the database closes: workers may be mid-transaction
+    workers.stop();
     if (server.database() != null) {
       server.database().close();
     }

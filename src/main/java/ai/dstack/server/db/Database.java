@@ -40,6 +40,7 @@ public final class Database implements AutoCloseable {
   private final DatabaseUrl url;
   private final EntityManagerFactory emf;
   private final ReentrantLock sqliteWriter = new ReentrantLock(true);
+  private final ThreadLocal<int[]> depth = ThreadLocal.withInitial(() -> new int[1]);
 
   private Database(DatabaseUrl url, EntityManagerFactory emf) {
     this.url = url;
@@ -100,11 +101,28 @@ public final class Database implements AutoCloseable {
     return url.dialect();
   }
 
+  /**
+   * A connection of its own, outside the pool, for long-lived uses such as PostgreSQL's {@code
+   * LISTEN}; the caller closes it.
+   */
+  public Connection openDedicatedConnection() throws SQLException {
+    return DriverManager.getConnection(connectionUrl(url), credentials(url));
+  }
+
+  /**
+   * Whether this thread is inside {@link #tx} or {@link #read}, i.e. may hold a connection: the
+   * background engine checks that slow work runs with none.
+   */
+  public boolean inUseByCurrentThread() {
+    return depth.get()[0] > 0;
+  }
+
   public <T> T tx(Function<EntityManager, T> work) {
     boolean sqlite = url.dialect() == Dialect.SQLITE;
     if (sqlite) {
       sqliteWriter.lock();
     }
+    depth.get()[0]++;
     EntityManager em = emf.createEntityManager();
     EntityTransaction tx = em.getTransaction();
     try {
@@ -117,6 +135,7 @@ public final class Database implements AutoCloseable {
         tx.rollback();
       }
       em.close();
+      depth.get()[0]--;
       if (sqlite) {
         sqliteWriter.unlock();
       }
@@ -133,11 +152,13 @@ public final class Database implements AutoCloseable {
 
   /** Reads outside a transaction: never blocked by writers (WAL on SQLite). */
   public <T> T read(Function<EntityManager, T> work) {
+    depth.get()[0]++;
     EntityManager em = emf.createEntityManager();
     try {
       return work.apply(em);
     } finally {
       em.close();
+      depth.get()[0]--;
     }
   }
 
