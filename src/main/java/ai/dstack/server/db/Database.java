@@ -83,7 +83,9 @@ public final class Database implements AutoCloseable {
             : "org.eclipse.persistence.platform.database.PostgreSQLPlatform");
     int max = url.dialect() == Dialect.SQLITE ? 4 : Math.max(2, poolSize);
     props.put("eclipselink.connection-pool.default.initial", "1");
-    props.put("eclipselink.connection-pool.default.min", "1");
+    // connections opened under load stay open: EclipseLink closes any above "min" on release and
+    // opens them again under its pool lock, which serialised busy workers on connection setup
+    props.put("eclipselink.connection-pool.default.min", String.valueOf(max));
     props.put("eclipselink.connection-pool.default.max", String.valueOf(max));
     props.put("eclipselink.session-name", "dstack");
     props.put("eclipselink.ddl-generation", "none");

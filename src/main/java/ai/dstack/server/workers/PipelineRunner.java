@@ -192,6 +192,10 @@ final class PipelineRunner<T> {
       } finally {
         held.remove(lease);
         slots.release();
+        synchronized (wake) {
+          // a slot is free: a fetcher waiting for one goes on (an idle pause is cut short too)
+          wake.notifyAll();
+        }
       }
     }
   }
