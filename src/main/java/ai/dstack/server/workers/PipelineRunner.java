@@ -216,6 +216,11 @@ final class PipelineRunner<T> {
     Pipeline.Apply apply;
     try {
       apply = pipeline.process(item, lease);
+    } catch (InterruptedException e) {
+      // shutting down: not a failure; the row is free for the next fetch, here or elsewhere
+      Thread.currentThread().interrupt();
+      release(lease, false);
+      return;
     } catch (Exception e) {
       log.warning("Processing " + lease + " failed: " + e);
       release(lease, true);
