@@ -108,7 +108,8 @@ class ConfigAndEncryptionIT {
     String memberToken;
     String adminToken;
     String member = Api.uniqueName("member");
-    try (DstackServer first = server().env("DSTACK_DEFAULT_CREDS_DISABLED", "").start()) {
+    try (DstackServer first = server().env("DSTACK_DEFAULT_CREDS_DISABLED", "")) {
+      first.start();
       String log = first.logText();
       assertTrue(
           log.contains("Failed to create backend aws in project configured: Invalid credentials"),
@@ -173,7 +174,8 @@ class ConfigAndEncryptionIT {
     }
 
     writeConfig(aes("key2", KEY2) + "\n" + aes("key1", KEY1), VASTAI);
-    try (DstackServer rotated = server().start()) {
+    try (DstackServer rotated = server()) {
+      rotated.start();
       Api api = new Api(rotated.url(), adminToken);
       assertEquals(
           List.of("vastai"),
@@ -214,7 +216,8 @@ class ConfigAndEncryptionIT {
     }
 
     writeConfig(aes("key2", KEY2));
-    try (DstackServer withoutOldKey = server().start()) {
+    try (DstackServer withoutOldKey = server()) {
+      withoutOldKey.start();
       Api api = new Api(withoutOldKey.url(), adminToken);
       assertEquals(adminToken, withoutOldKey.adminToken());
       assertEquals(
@@ -231,7 +234,8 @@ class ConfigAndEncryptionIT {
     }
 
     writeConfig(aes("key3", KEY3));
-    try (DstackServer wrongKey = server().start()) {
+    try (DstackServer wrongKey = server()) {
+      wrongKey.start();
       Api api = new Api(wrongKey.url(), adminToken);
       assertTrue(
           wrongKey
