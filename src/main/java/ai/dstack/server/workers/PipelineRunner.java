@@ -21,7 +21,9 @@ import java.util.logging.Logger;
 /** One pipeline at work: a fetcher, a bounded queue, N workers. */
 final class PipelineRunner<T> {
   private static final Logger log = Logger.getLogger(PipelineRunner.class.getName());
-  private static final long[] IDLE_DELAYS_MS = {500, 1000, 2000, 5000};
+
+  /** Pauses after consecutive empty fetches; then the settings' maximum (5 s by default). */
+  private static final long[] IDLE_DELAYS_MS = {500, 1000, 2000};
 
   private final Pipeline<T> pipeline;
   private final PipelineSettings settings;
@@ -160,10 +162,11 @@ final class PipelineRunner<T> {
     return leases;
   }
 
-  /** 0.5, 1, 2, 5 s (capped by the settings) with ±20% jitter, so replicas do not fetch in step. */
+  /** 0.5, 1, 2 s, then the maximum, with ±20% jitter so replicas do not fetch in step. */
   private Duration idleDelay(int idleFetches) {
-    long base = IDLE_DELAYS_MS[Math.min(idleFetches, IDLE_DELAYS_MS.length - 1)];
-    base = Math.min(base, settings.maxIdleDelay().toMillis());
+    long max = settings.maxIdleDelay().toMillis();
+    long base =
+        idleFetches < IDLE_DELAYS_MS.length ? Math.min(IDLE_DELAYS_MS[idleFetches], max) : max;
     double jitter = 0.8 + 0.4 * ThreadLocalRandom.current().nextDouble();
     return Duration.ofMillis(Math.max(1, (long) (base * jitter)));
   }

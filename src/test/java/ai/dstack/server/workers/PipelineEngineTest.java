@@ -3,6 +3,7 @@ package ai.dstack.server.workers;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.dstack.server.db.Database;
 import ai.dstack.server.it.TestDatabases;
@@ -183,6 +184,40 @@ class PipelineEngineTest {
       }
       assertNull(token(db, id));
       assertEquals(0, Probe.count(db, "1 = 1"));
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("databases")
+  void aHintWakesAnIdleFetcherAtOnceAlsoFromAnotherReplicaOnPostgres(DatabaseUrl url)
+      throws Exception {
+    try (Database db = open(url)) {
+      // idle pauses grow to a minute: only a hint explains a prompt pick-up
+      PipelineSettings lazy =
+          new PipelineSettings(
+              2, Duration.ofHours(1), Duration.ofSeconds(10), Duration.ofMinutes(1));
+      PipelineEngine engine = engine(db, new Probe(db, "a", lazy, Duration.ZERO));
+      // a replica without the pipeline: its hint reaches the first only through NOTIFY
+      PipelineEngine other =
+          new PipelineEngine(db, Executors.defaultThreadFactory(), "other", Map.of());
+      engine.start();
+      other.start();
+      try {
+        Thread.sleep(4500); // empty fetches at 0.5, 1 and 2 s; now pausing for a minute
+        Probe.insertRows(db, 1);
+        long hinted = System.nanoTime();
+        if (url.dialect() == DatabaseUrl.Dialect.POSTGRESQL) {
+          other.hint("probe");
+        } else {
+          engine.hint("probe");
+        }
+        await("the hinted row", Duration.ofSeconds(20), () -> Probe.count(db, "1 = 1") == 1);
+        long ms = (System.nanoTime() - hinted) / 1_000_000;
+        assertTrue(ms < 5000, "processed " + ms + " ms after the hint");
+      } finally {
+        engine.stop();
+        other.stop();
+      }
     }
   }
 

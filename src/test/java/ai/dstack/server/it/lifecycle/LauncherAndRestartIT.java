@@ -1,6 +1,7 @@
 package ai.dstack.server.it.lifecycle;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -42,6 +43,7 @@ class LauncherAndRestartIT {
       assertTrue(tokenLine >= 0 && urlLine > tokenLine, "token line, then URL line:\n" + log);
       assertTrue(Files.exists(first.stateDir().resolve("data/sqlite.db")));
       assertTrue(log.contains("Initialized the default configuration at ~/server/config.yml"), log);
+      assertTrue(log.contains("Background processing started"), log);
       assertEquals(
           "projects:\n- name: main\n  backends: []\nencryption:\n  keys: []\n",
           Files.readString(first.stateDir().resolve("config.yml")));
@@ -62,11 +64,14 @@ class LauncherAndRestartIT {
             .viaLauncher()
             .env("DSTACK_SERVER_ADMIN_TOKEN", "ignored-later")
             .env("DSTACK_SERVER_LOG_FORMAT", "json")
-            .env("DSTACK_SERVER_CONFIG_DISABLED", "1")) {
+            .env("DSTACK_SERVER_CONFIG_DISABLED", "1")
+            .env("DSTACK_SERVER_BACKGROUND_PROCESSING_DISABLED", "")) {
       // ignored entirely: the server starts although the file is not even YAML
       Files.writeString(home.resolve("server/config.yml"), "not: [valid");
       second.start();
       assertEquals(firstToken, second.adminToken(), "the admin token is set only on creation");
+      assertTrue(second.logText().contains("Background processing is disabled"));
+      assertFalse(second.logText().contains("Background processing started"), "API-only replica");
       List<JsonObject> serverLines =
           second
               .logText()
