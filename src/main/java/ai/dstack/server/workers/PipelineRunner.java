@@ -5,6 +5,8 @@ import ai.dstack.server.db.Times;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -97,15 +99,11 @@ final class PipelineRunner<T> {
     if (held.isEmpty()) {
       return;
     }
-    Map<String, Set<String>> tokensByTable = new ConcurrentHashMap<>();
+    Map<String, Set<String>> tokensByTable = new HashMap<>();
     for (Lease lease : held) {
-      tokensByTable
-          .computeIfAbsent(lease.table(), t -> ConcurrentHashMap.newKeySet())
-          .add(lease.token());
+      tokensByTable.computeIfAbsent(lease.table(), t -> new HashSet<>()).add(lease.token());
       for (Lease.Related related : lease.related()) {
-        tokensByTable
-            .computeIfAbsent(related.table(), t -> ConcurrentHashMap.newKeySet())
-            .add(lease.token());
+        tokensByTable.computeIfAbsent(related.table(), t -> new HashSet<>()).add(lease.token());
       }
     }
     Instant expires = Times.now().plus(settings.leaseTimeout());
@@ -125,7 +123,13 @@ final class PipelineRunner<T> {
           pause(Duration.ofMillis(100));
           continue;
         }
-        List<Lease> claimed = claim(free);
+        List<Lease> claimed;
+        try {
+          claimed = claim(free);
+        } catch (RuntimeException e) {
+          slots.release(free);
+          throw e;
+        }
         slots.release(free - claimed.size());
         held.addAll(claimed);
         queue.addAll(claimed);

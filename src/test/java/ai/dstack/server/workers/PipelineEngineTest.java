@@ -221,6 +221,25 @@ class PipelineEngineTest {
     }
   }
 
+  @ParameterizedTest
+  @MethodSource("databases")
+  void failedFetchesAreRetriedWithoutLosingCapacity(DatabaseUrl url) throws Exception {
+    try (Database db = open(url)) {
+      Probe.insertRows(db, 3);
+      Probe probe = new Probe(db, "a", settings(1, Duration.ofSeconds(10)), Duration.ZERO);
+      probe.eligible = "no_such_column = 1";
+      PipelineEngine engine = engine(db, probe);
+      engine.start();
+      try {
+        Thread.sleep(700); // several fetches fail meanwhile
+        probe.eligible = "status = 'ACTIVE'";
+        await("all rows", Duration.ofSeconds(20), () -> Probe.count(db, "1 = 1") == 3);
+      } finally {
+        engine.stop();
+      }
+    }
+  }
+
   private static String trueLiteral(DatabaseUrl url) {
     return url.dialect() == DatabaseUrl.Dialect.SQLITE ? "1" : "TRUE";
   }

@@ -24,6 +24,9 @@ final class Probe implements Pipeline<String> {
   private final PipelineSettings settings;
   private final Duration work;
 
+  /** The eligibility condition; tests break it to make fetches fail. */
+  volatile String eligible = "status = 'ACTIVE'";
+
   /** Runs inside the process step, after the work; tests use it to interfere. */
   volatile Consumer<Lease> duringProcess = lease -> {};
 
@@ -99,7 +102,7 @@ final class Probe implements Pipeline<String> {
 
   @Override
   public String eligible() {
-    return "status = 'ACTIVE'";
+    return eligible;
   }
 
   @Override
