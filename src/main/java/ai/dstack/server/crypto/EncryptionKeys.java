@@ -43,8 +43,8 @@ public final class EncryptionKeys {
   }
 
   public SecretText decrypt(String stored) {
-    String[] parts = stored.split(":", 4);
-    if (parts.length != 4 || !parts[0].equals("enc")) {
+    String[] parts = parts(stored);
+    if (parts == null) {
       return SecretText.undecryptable(stored, List.of());
     }
     List<String> tried = new ArrayList<>();
@@ -65,8 +65,14 @@ public final class EncryptionKeys {
    * {@code <type>:<name>} of a stored value, or {@code null} when it is not in the stored format.
    */
   public static String keyOf(String stored) {
+    String[] parts = parts(stored);
+    return parts == null ? null : parts[1] + ":" + parts[2];
+  }
+
+  /** {@code enc}, type, name, payload (which may contain colons); null if not in that format. */
+  private static String[] parts(String stored) {
     String[] parts = stored.split(":", 4);
-    return parts.length == 4 && parts[0].equals("enc") ? parts[1] + ":" + parts[2] : null;
+    return parts.length == 4 && parts[0].equals("enc") ? parts : null;
   }
 
   /** How every value the first key writes begins: {@code enc:<type>:<name>:}. */

@@ -425,7 +425,10 @@ public final class JsonInput {
     return loc;
   }
 
-  private static JsonObject issue(List<Object> loc, String msg, String type) {
+  /**
+   * One entry of FastAPI's 422 list: {@code loc} (names and indexes), {@code msg}, {@code type}.
+   */
+  public static JsonObject issue(List<Object> loc, String msg, String type) {
     return issue(loc, msg, type, null);
   }
 

@@ -15,8 +15,6 @@ import ai.dstack.server.projects.control.ProjectAccess;
 import ai.dstack.server.projects.control.Projects;
 import ai.dstack.server.projects.entity.ProjectEntity;
 import jakarta.inject.Inject;
-import jakarta.json.Json;
-import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
 import jakarta.ws.rs.POST;
@@ -25,6 +23,7 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -132,19 +131,10 @@ public class ProjectBackendsResource {
   }
 
   private JsonObject issue(SchemaViolation v) {
-    JsonArrayBuilder loc = Json.createArrayBuilder().add("body");
-    for (Object segment : v.path()) {
-      if (segment instanceof Integer index) {
-        loc.add(index);
-      } else {
-        loc.add(segment.toString());
-      }
-    }
-    return Json.createObjectBuilder()
-        .add("loc", loc)
-        .add("msg", v.problem())
-        .add("type", v.errorType())
-        .build();
+    List<Object> loc = new ArrayList<>();
+    loc.add("body");
+    loc.addAll(v.path());
+    return JsonInput.issue(loc, v.problem(), v.errorType());
   }
 
   private static Response json(Map<String, Object> config) {
