@@ -1,0 +1,56 @@
+package ai.dstack.agent.runner;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * The shell script a job is started with. It outlives the agent if it must, gives the job a
+ * pseudo-terminal (util-linux {@code script}, as upstream's runner runs jobs on a PTY) and writes the
+ * exit status to a file, which is how a restarted agent learns how a job ended.
+ */
+final class LaunchScript {
+  private static final Path SCRIPT = Path.of("/usr/bin/script");
+
+  private LaunchScript() {}
+
+  static String forProcess(List<String> command, Path workingDir, Path jobDir, String userShell) {
+    String exec = "exec " + command.stream().map(LaunchScript::quote).collect(Collectors.joining(" "));
+    String run;
+    if (Files.isExecutable(SCRIPT)) {
+      // script runs the string with $SHELL: use sh for that and hand the job its own SHELL back
+      String inner = (userShell == null ? "" : "SHELL=" + quote(userShell) + " ") + exec;
+      run = "SHELL=/bin/sh " + SCRIPT + " -qefc " + quote(inner) + " /dev/null </dev/null";
+    } else {
+      run = "(" + exec + ") </dev/null";
+    }
+    String code = quote(jobDir.resolve("exit_code").toString());
+    String tmp = quote(jobDir.resolve("exit_code.tmp").toString());
+    return "#!/bin/sh\n"
+        + "# written by dstack-agent: runs the job and records its exit status\n"
+        + "cd "
+        + quote(workingDir.toString())
+        + " || { echo 1 > "
+        + tmp
+        + " && mv "
+        + tmp
+        + " "
+        + code
+        + "; exit 1; }\n"
+        + run
+        + "\n"
+        + "status=$?\n"
+        + "echo \"$status\" > "
+        + tmp
+        + " && mv "
+        + tmp
+        + " "
+        + code
+        + "\n";
+  }
+
+  static String quote(String s) {
+    return "'" + s.replace("'", "'\"'\"'") + "'";
+  }
+}
