@@ -128,7 +128,8 @@ public final class DockerCommands {
     if (spec.workingDir() != null && !spec.workingDir().isEmpty()) {
       argv.addAll(List.of("-w", spec.workingDir()));
     }
-    spec.env().forEach((key, value) -> argv.addAll(List.of("-e", key + "=" + value)));
+    // names only: docker copies the values from its own environment, so secrets stay out of `ps`
+    spec.env().keySet().forEach(key -> argv.addAll(List.of("-e", key)));
     for (DockerRunSpec.Mount mount : spec.mounts()) {
       argv.addAll(List.of("-v", mount.hostPath() + ":" + mount.containerPath()));
     }

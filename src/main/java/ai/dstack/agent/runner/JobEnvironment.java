@@ -19,6 +19,7 @@ final class JobEnvironment {
 
   private JobEnvironment() {}
 
+  /** The job's own environment on this host: the agent's host environment under the job's. */
   static Map<String, String> build(
       JobSpec spec, AgentSettings settings, Path jobDir, Path workingDir, Path repoDir) {
     Map<String, String> env = new LinkedHashMap<>();
@@ -29,6 +30,15 @@ final class JobEnvironment {
                 env.put(k, v);
               }
             });
+    env.putAll(jobVariables(spec, jobDir, workingDir, repoDir));
+    env.put("HOME", settings.userHome().toString());
+    return env;
+  }
+
+  /** dstack's variables, the secrets and the configuration's env: all a container gets. */
+  static Map<String, String> jobVariables(
+      JobSpec spec, Path jobDir, Path workingDir, Path repoDir) {
+    Map<String, String> env = new LinkedHashMap<>();
     int nodes = Math.max(1, spec.jobsPerReplica());
     Path hostfile = jobDir.resolve("mpi").resolve("hostfile");
     env.put("DSTACK_RUN_ID", nullToEmpty(spec.runId()));
@@ -46,7 +56,6 @@ final class JobEnvironment {
     env.put("DSTACK_MPI_HOSTFILE", hostfile.toString());
     env.putAll(spec.secrets());
     env.putAll(spec.env());
-    env.put("HOME", settings.userHome().toString());
     writeHostfile(hostfile, spec);
     return env;
   }

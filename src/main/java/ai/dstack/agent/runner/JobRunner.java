@@ -1,6 +1,11 @@
 package ai.dstack.agent.runner;
 
 import ai.dstack.agent.AgentSettings;
+import ai.dstack.agent.docker.Docker;
+import ai.dstack.agent.docker.DockerCommands;
+import ai.dstack.agent.host.CommandRunner;
+import ai.dstack.agent.host.Gpus;
+import ai.dstack.agent.host.ProcessMetrics;
 import ai.dstack.agent.http.HttpException;
 import ai.dstack.agent.http.HttpRequest;
 import ai.dstack.agent.http.HttpResponse;
@@ -18,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
@@ -45,6 +51,13 @@ public final class JobRunner implements AutoCloseable {
   private static final long PARTIAL_LINE_DELAY_MS = 500;
   private static final long SUPERVISE_INTERVAL_MS = 100;
 
+  /** Host-wide readers for {@code /api/metrics}, made once per agent process. */
+  private static final class HostMetrics {
+    static final CommandRunner COMMANDS = CommandRunner.system();
+    static final ProcessMetrics PROCESSES = ProcessMetrics.forHost(COMMANDS);
+    static final String GPU_VENDOR = Gpus.vendor(Path.of("/"));
+  }
+
   /** Why the agent stopped a job, which decides its final state. */
   enum StopCause {
     USER,
@@ -55,6 +68,7 @@ public final class JobRunner implements AutoCloseable {
   private final String taskId;
   private final Path dir;
   private final AgentSettings settings;
+  private final Map<String, Object> taskConfig;
   private final EventClock clock = new EventClock();
   private final EventLog jobLogs;
   private final EventLog runnerLogs;
@@ -70,6 +84,7 @@ public final class JobRunner implements AutoCloseable {
   private Map<String, Object> submitBody;
   private String workingDir;
   private String repoDir;
+  private String container;
   private long pid;
   private Instant pidStarted;
   private long startedAtMs;
@@ -85,28 +100,33 @@ public final class JobRunner implements AutoCloseable {
   private long quotaHour;
   private long quotaBytes;
 
-  private JobRunner(String taskId, Path dir, AgentSettings settings) throws IOException {
+  private JobRunner(
+      String taskId, Path dir, AgentSettings settings, Map<String, Object> taskConfig)
+      throws IOException {
     this.taskId = taskId;
     this.dir = dir;
     this.settings = settings;
+    this.taskConfig = taskConfig;
     Files.createDirectories(dir);
     this.jobLogs = new EventLog(dir.resolve("job_logs.jsonl"));
     this.runnerLogs = new EventLog(dir.resolve("runner_logs.jsonl"));
   }
 
   /** A new runner for a new task, listening on a free loopback port. */
-  public static JobRunner create(String taskId, Path dir, AgentSettings settings)
+  public static JobRunner create(
+      String taskId, Path dir, AgentSettings settings, Map<String, Object> taskConfig)
       throws IOException {
-    JobRunner runner = new JobRunner(taskId, dir, settings);
+    JobRunner runner = new JobRunner(taskId, dir, settings, taskConfig);
     runner.persist();
     runner.listen(0);
     return runner;
   }
 
   /** The runner of a task found on disk after a restart, on the port the server already knows. */
-  public static JobRunner restore(String taskId, Path dir, AgentSettings settings, int port)
+  public static JobRunner restore(
+      String taskId, Path dir, AgentSettings settings, Map<String, Object> taskConfig, int port)
       throws IOException {
-    JobRunner runner = new JobRunner(taskId, dir, settings);
+    JobRunner runner = new JobRunner(taskId, dir, settings, taskConfig);
     runner.load();
     runner.listen(port);
     runner.resume();
@@ -157,7 +177,10 @@ public final class JobRunner implements AutoCloseable {
     if (running == null) {
       throw new HttpException(404, "Metrics collector is not available");
     }
-    return HttpResponse.json(JobMetrics.sample(running).toJson());
+    return HttpResponse.json(
+        HostMetrics.PROCESSES
+            .sample(List.of(running.pid()), Gpus.usage(HostMetrics.COMMANDS, HostMetrics.GPU_VENDOR))
+            .toJson());
   }
 
   private synchronized JobProcess currentProcess() {
@@ -268,18 +291,23 @@ public final class JobRunner implements AutoCloseable {
       fail("executor_error", "Failed to set up files (" + e.getMessage() + ")");
       return;
     }
-    List<String> command;
     try {
-      command = spec.processCommand();
-    } catch (IllegalArgumentException e) {
-      fail("executor_error", e.getMessage());
-      return;
-    }
-    Map<String, String> env = JobEnvironment.build(spec, settings, dir, work, Path.of(repoDir));
-    try {
-      JobEnvironment.writeProfile(dir.resolve("env.sh"), env, work);
       Path script = dir.resolve("launch.sh");
-      Files.writeString(script, LaunchScript.forProcess(command, work, dir, env.get("SHELL")));
+      Map<String, String> env;
+      String described;
+      if (spec.image() != null && Docker.daemonAnswers()) {
+        ContainerJob job = ContainerJob.prepare(spec, taskConfig, taskId, dir, work);
+        env = job.clientEnvironment();
+        Files.writeString(script, LaunchScript.forContainer(job.pull(), job.run(), dir));
+        container = job.name();
+        described = "container " + job.name() + " of " + spec.image();
+      } else {
+        List<String> command = spec.processCommand();
+        env = JobEnvironment.build(spec, settings, dir, work, Path.of(repoDir));
+        JobEnvironment.writeProfile(dir.resolve("env.sh"), env, work);
+        Files.writeString(script, LaunchScript.forProcess(command, work, dir, env.get("SHELL")));
+        described = String.join(" ", command);
+      }
       JobProcess launched = JobProcess.launch(script, work, env, dir.resolve("output"));
       synchronized (this) {
         process = launched;
@@ -291,7 +319,7 @@ public final class JobRunner implements AutoCloseable {
         }
         persist();
       }
-      runnerLog("INFO", "Job started: " + String.join(" ", command));
+      runnerLog("INFO", "Job started: " + described);
     } catch (IOException | RuntimeException e) {
       fail("executor_error", "Failed to start the job (" + e.getMessage() + ")");
       return;
@@ -405,9 +433,7 @@ public final class JobRunner implements AutoCloseable {
     killAtMs = System.currentTimeMillis() + graceMs;
     persistQuietly();
     runnerLog("INFO", "Stopping the job (" + cause.name().toLowerCase() + ")");
-    if (process != null) {
-      process.signal("TERM");
-    }
+    signalJob(false, graceMs);
   }
 
   /** Stops the job and waits for it to end, killing it after {@code timeoutSeconds}. */
@@ -491,25 +517,19 @@ public final class JobRunner implements AutoCloseable {
       stopCause = StopCause.LOG_QUOTA;
       killSent = true;
       persist();
-      if (process != null) {
-        process.signal("KILL");
-      }
+      signalJob(true, 0);
     }
     long maxDuration = JobSpec.parse(submitBody).maxDurationSeconds();
     if (stopCause == null && maxDuration > 0 && now >= startedAtMs + maxDuration * 1000) {
       stopCause = StopCause.MAX_DURATION;
       killAtMs = now + settings.killDelay().toMillis();
       persist();
-      if (process != null) {
-        process.signal("TERM");
-      }
+      signalJob(false, settings.killDelay().toMillis());
     }
     if (stopCause != null && !killSent && now >= killAtMs) {
       killSent = true;
       persist();
-      if (process != null) {
-        process.signal("KILL");
-      }
+      signalJob(true, 0);
     }
     Integer exitCode = readExitCode();
     boolean alive = process != null && process.alive();
@@ -586,6 +606,33 @@ public final class JobRunner implements AutoCloseable {
     return true;
   }
 
+  /**
+   * TERM (or KILL) to the job: to its process groups, or through Docker for a container, whose
+   * processes the docker client does not own.
+   */
+  private void signalJob(boolean kill, long graceMs) {
+    if (container != null) {
+      List<String> command =
+          kill
+              ? DockerCommands.kill(container)
+              : DockerCommands.stop(container, Math.max(1, graceMs / 1000));
+      Thread docker =
+          new Thread(
+              () -> {
+                try {
+                  CommandRunner.system().run(command, Duration.ofSeconds(graceMs / 1000 + 30));
+                } catch (IOException e) {
+                  runnerLog("WARNING", String.join(" ", command) + " failed: " + e.getMessage());
+                }
+              },
+              "runner-" + taskId + "-docker");
+      docker.setDaemon(true);
+      docker.start();
+    } else if (process != null) {
+      process.signal(kill ? "KILL" : "TERM");
+    }
+  }
+
   private Integer readExitCode() {
     try {
       return Integer.parseInt(Files.readString(dir.resolve("exit_code")).trim());
@@ -615,6 +662,13 @@ public final class JobRunner implements AutoCloseable {
     }
     runnerLog(
         "INFO", "Job finished" + (exitCode == null ? "" : " with exit status " + exitCode));
+    if (container != null) {
+      try {
+        CommandRunner.system().run(DockerCommands.remove(container), Duration.ofSeconds(60));
+      } catch (IOException e) {
+        runnerLog("WARNING", "cannot remove container " + container + ": " + e.getMessage());
+      }
+    }
     state = WAIT_LOGS_FINISHED;
     persist();
   }
@@ -669,6 +723,7 @@ public final class JobRunner implements AutoCloseable {
     saved.put("submit", submitBody);
     saved.put("working_dir", workingDir);
     saved.put("repo_dir", repoDir);
+    saved.put("container", container);
     saved.put("pid", pid);
     saved.put("pid_started", pidStarted == null ? null : pidStarted.toString());
     saved.put("started_at_ms", startedAtMs);
@@ -687,6 +742,7 @@ public final class JobRunner implements AutoCloseable {
     submitBody = (Map<String, Object>) saved.get("submit");
     workingDir = Json.string(saved, "working_dir");
     repoDir = Json.string(saved, "repo_dir");
+    container = Json.string(saved, "container");
     pid = Json.number(saved, "pid", 0);
     String started = Json.string(saved, "pid_started");
     pidStarted = started == null ? null : Instant.parse(started);

@@ -16,7 +16,7 @@ final class LaunchScript {
   private LaunchScript() {}
 
   static String forProcess(List<String> command, Path workingDir, Path jobDir, String userShell) {
-    String exec = "exec " + command.stream().map(LaunchScript::quote).collect(Collectors.joining(" "));
+    String exec = "exec " + join(command);
     String run;
     if (Files.isExecutable(SCRIPT)) {
       // script runs the string with $SHELL: use sh for that and hand the job its own SHELL back
@@ -25,29 +25,35 @@ final class LaunchScript {
     } else {
       run = "(" + exec + ") </dev/null";
     }
+    return script(workingDir, jobDir, run);
+  }
+
+  private static String script(Path workingDir, Path jobDir, String run) {
     String code = quote(jobDir.resolve("exit_code").toString());
     String tmp = quote(jobDir.resolve("exit_code.tmp").toString());
+    String record = "echo \"$status\" > " + tmp + " && mv " + tmp + " " + code;
     return "#!/bin/sh\n"
         + "# written by dstack-agent: runs the job and records its exit status\n"
         + "cd "
         + quote(workingDir.toString())
-        + " || { echo 1 > "
-        + tmp
-        + " && mv "
-        + tmp
-        + " "
-        + code
+        + " || { status=1; "
+        + record
         + "; exit 1; }\n"
         + run
-        + "\n"
-        + "status=$?\n"
-        + "echo \"$status\" > "
-        + tmp
-        + " && mv "
-        + tmp
-        + " "
-        + code
+        + "\nstatus=$?\n"
+        + record
         + "\n";
+  }
+
+  /** A container job: pull (with the task's registry credentials) then run in the foreground. */
+  static String forContainer(List<String> pull, List<String> run, Path jobDir) {
+    String line =
+        join(pull) + " >/dev/null && " + join(run) + " </dev/null";
+    return script(jobDir, jobDir, line);
+  }
+
+  private static String join(List<String> argv) {
+    return argv.stream().map(LaunchScript::quote).collect(Collectors.joining(" "));
   }
 
   static String quote(String s) {

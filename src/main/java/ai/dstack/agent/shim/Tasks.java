@@ -48,7 +48,7 @@ public final class Tasks implements AutoCloseable {
         try {
           Task task = Task.restore(id, Json.parseObject(Files.readString(file)));
           if (task.status.equals("running")) {
-            task.runner = JobRunner.restore(id, dir, settings, task.runnerPort);
+            task.runner = JobRunner.restore(id, dir, settings, task.config, task.runnerPort);
             task.ssh = startSsh(task, dir, task.sshPort);
           }
           tasks.put(id, task);
@@ -91,7 +91,7 @@ public final class Tasks implements AutoCloseable {
     Files.createDirectories(dir.resolve("workdir"));
     Task task = new Task(id, config);
     try {
-      task.runner = JobRunner.create(id, dir, settings);
+      task.runner = JobRunner.create(id, dir, settings, config);
       task.runnerPort = task.runner.port();
       task.ssh = startSsh(task, dir, 0);
       task.sshPort = task.ssh == null ? 0 : task.ssh.port();
