@@ -26,7 +26,8 @@ public final class Agent implements AutoCloseable {
     Files.createDirectories(settings.home());
     writeHostInfo(settings.home());
     this.tasks = new Tasks(settings);
-    this.http = new ShimApi(settings, tasks, force -> shutdownSoon()).routes(new HttpServer("shim"));
+    this.http =
+        new ShimApi(settings, tasks, force -> shutdownSoon()).routes(new HttpServer("shim"));
     http.start(settings.bindHost(), settings.httpPort());
     LOG.info(
         "dstack-agent "

@@ -68,6 +68,7 @@ public record AgentSettings(
   }
 
   public AgentSettings withPullPageEvents(int events) {
-    return new AgentSettings(home, bindHost, httpPort, version, userName, userHome, killDelay, events);
+    return new AgentSettings(
+        home, bindHost, httpPort, version, userName, userHome, killDelay, events);
   }
 }

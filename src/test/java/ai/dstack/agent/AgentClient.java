@@ -38,7 +38,9 @@ final class AgentClient {
     return send(
         HttpRequest.newBuilder(uri(port, path))
             .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(json instanceof String s ? s : Json.write(json))));
+            .POST(
+                HttpRequest.BodyPublishers.ofString(
+                    json instanceof String s ? s : Json.write(json))));
   }
 
   static Response postBytes(int port, String path, byte[] body, String contentType)
@@ -53,18 +55,26 @@ final class AgentClient {
     String boundary = "b" + UUID.randomUUID();
     ByteArrayOutputStream body = new ByteArrayOutputStream();
     body.writeBytes(
-        ("--" + boundary + "\r\nContent-Disposition: form-data; name=\"archive\"; filename=\"" + id
+        ("--"
+                + boundary
+                + "\r\nContent-Disposition: form-data; name=\"archive\"; filename=\""
+                + id
                 + "\"\r\nContent-Type: application/octet-stream\r\n\r\n")
             .getBytes(StandardCharsets.UTF_8));
     body.writeBytes(archive);
     body.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
     return postBytes(
-        port, "/api/upload_archive", body.toByteArray(), "multipart/form-data; boundary=" + boundary);
+        port,
+        "/api/upload_archive",
+        body.toByteArray(),
+        "multipart/form-data; boundary=" + boundary);
   }
 
-  private static Response send(HttpRequest.Builder request) throws IOException, InterruptedException {
+  private static Response send(HttpRequest.Builder request)
+      throws IOException, InterruptedException {
     HttpResponse<String> response =
-        HTTP.send(request.timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+        HTTP.send(
+            request.timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
     return new Response(response.statusCode(), response.body());
   }
 
@@ -112,7 +122,9 @@ final class AgentClient {
     jobSpec.put("replica_num", 0);
     jobSpec.put("job_num", 0);
     jobSpec.put("jobs_per_replica", 1);
-    jobSpec.put("commands", List.of("/bin/sh", "-i", "-c", "upstream-preamble && " + String.join(" && ", commands)));
+    jobSpec.put(
+        "commands",
+        List.of("/bin/sh", "-i", "-c", "upstream-preamble && " + String.join(" && ", commands)));
     jobSpec.put("env", Map.of());
     jobSpec.put("working_dir", null);
     jobSpec.put("repo_dir", "/workflow");
@@ -142,7 +154,9 @@ final class AgentClient {
     throw new AssertionError("no port for " + containerPort + " in " + taskInfo);
   }
 
-  /** Everything the runner pulls until the job has a final state, as the server would collect it. */
+  /**
+   * Everything the runner pulls until the job has a final state, as the server would collect it.
+   */
   static Pulled pullUntilFinished(int runnerPort, Duration timeout) throws Exception {
     Pulled pulled = new Pulled();
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -152,7 +166,13 @@ final class AgentClient {
       }
       Thread.sleep(100);
     }
-    fail("the job did not finish in " + timeout + "; states " + pulled.states + ", log " + pulled.log());
+    fail(
+        "the job did not finish in "
+            + timeout
+            + "; states "
+            + pulled.states
+            + ", log "
+            + pulled.log());
     return pulled;
   }
 
@@ -181,7 +201,8 @@ final class AgentClient {
         jobLog.writeBytes(Base64.getDecoder().decode((String) event.get("message")));
       }
       for (Object e : (List<Object>) body.get("runner_logs")) {
-        runnerLog.writeBytes(Base64.getDecoder().decode((String) ((Map<String, Object>) e).get("message")));
+        runnerLog.writeBytes(
+            Base64.getDecoder().decode((String) ((Map<String, Object>) e).get("message")));
       }
       cursor = (Long) body.get("last_updated");
       hasMore = (Boolean) body.get("has_more");

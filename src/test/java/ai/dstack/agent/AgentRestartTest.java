@@ -76,7 +76,8 @@ class AgentRestartTest {
     AgentClient.Response task = post(agentPort, "/api/tasks", AgentClient.task(id, List.of()));
     assertEquals(200, task.status(), task.body());
     int runner = AgentClient.port(task.json(), 10999);
-    assertEquals(200, post(runner, "/api/submit", AgentClient.submission(commands, Map.of())).status());
+    assertEquals(
+        200, post(runner, "/api/submit", AgentClient.submission(commands, Map.of())).status());
     assertEquals(200, post(runner, "/api/run", "").status());
     return runner;
   }

@@ -168,7 +168,8 @@ public final class HttpServer implements AutoCloseable {
       } catch (HttpException e) {
         response = HttpResponse.text(e.status(), e.getMessage());
       } catch (JsonException e) {
-        response = HttpResponse.text(400, "Request body contains an invalid value: " + e.getMessage());
+        response =
+            HttpResponse.text(400, "Request body contains an invalid value: " + e.getMessage());
       } catch (RuntimeException | IOException e) {
         LOG.log(
             Level.WARNING, name + ": " + request.method() + " " + request.path() + " failed", e);

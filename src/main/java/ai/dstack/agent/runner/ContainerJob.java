@@ -16,7 +16,8 @@ import java.util.Map;
  * (code and files already in place) is the container's {@code /workflow}, as upstream's default
  * repo directory, and the command is the one the server built for containers.
  */
-record ContainerJob(String name, List<String> pull, List<String> run, Map<String, String> clientEnvironment) {
+record ContainerJob(
+    String name, List<String> pull, List<String> run, Map<String, String> clientEnvironment) {
 
   static ContainerJob prepare(
       JobSpec spec, Map<String, Object> taskConfig, String taskId, Path jobDir, Path hostWorkDir)

@@ -45,10 +45,7 @@ final class EventLog {
         long next = raf.getFilePointer();
         try {
           Map<String, Object> event = Json.parseObject(line);
-          add(
-              Json.number(event, "timestamp", 0),
-              offset,
-              Json.number(event, "raw_end", -1));
+          add(Json.number(event, "timestamp", 0), offset, Json.number(event, "raw_end", -1));
         } catch (RuntimeException torn) {
           // a line cut by a crash mid-write: drop it and everything after it
           try (RandomAccessFile rw = new RandomAccessFile(file.toFile(), "rw")) {
@@ -118,7 +115,8 @@ final class EventLog {
         raf.seek(offsets[first]);
         BufferedReader reader =
             new BufferedReader(
-                new InputStreamReader(Channels.newInputStream(raf.getChannel()), StandardCharsets.UTF_8));
+                new InputStreamReader(
+                    Channels.newInputStream(raf.getChannel()), StandardCharsets.UTF_8));
         for (int i = first; i < last; i++) {
           Map<String, Object> event = Json.parseObject(reader.readLine());
           event.remove("raw_end");

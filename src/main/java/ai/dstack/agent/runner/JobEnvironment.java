@@ -10,7 +10,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** The environment a job sees, merged in upstream's order: host, dstack variables, secrets, job env. */
+/**
+ * The environment a job sees, merged in upstream's order: host, dstack variables, secrets, job env.
+ */
 final class JobEnvironment {
   private static final List<String> AGENT_PREFIXES =
       List.of("DSTACK_SHIM_", "DSTACK_RUNNER_", "DSTACK_AGENT_");
@@ -86,12 +88,18 @@ final class JobEnvironment {
     env.forEach(
         (k, v) -> {
           if (!NOT_EXPORTED.contains(k) && k.matches("[A-Za-z_][A-Za-z0-9_]*")) {
-            profile.append("export ").append(k).append('=').append(LaunchScript.quote(v)).append('\n');
+            profile
+                .append("export ")
+                .append(k)
+                .append('=')
+                .append(LaunchScript.quote(v))
+                .append('\n');
           }
         });
     profile.append("cd ").append(LaunchScript.quote(workingDir.toString())).append('\n');
     Files.deleteIfExists(file);
-    Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Files.createFile(
+        file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     Files.writeString(file, profile.toString());
   }
 

@@ -38,8 +38,7 @@ final class JobProcess {
     builder.redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()));
     builder.redirectErrorStream(true);
     Process process = builder.start();
-    return new JobProcess(
-        process.pid(), process.info().startInstant().orElse(Instant.EPOCH));
+    return new JobProcess(process.pid(), process.info().startInstant().orElse(Instant.EPOCH));
   }
 
   /** The process recorded before a restart, if it is still that same process. */
@@ -69,9 +68,16 @@ final class JobProcess {
     return pids;
   }
 
-  /** Sends {@code signal} (TERM, KILL) to the job's processes and their process groups. */
+  /**
+   * Sends {@code signal} (TERM, KILL) to the job's processes and their process groups. A TERM
+   * spares the terminal relay ({@code script}): it must live on to carry what the job prints as it
+   * stops.
+   */
   void signal(String signal) {
     List<Long> pids = jobPids();
+    if (signal.equals("TERM")) {
+      pids.removeIf(JobProcess::isTerminalRelay);
+    }
     if (pids.isEmpty()) {
       return;
     }
@@ -98,6 +104,13 @@ final class JobProcess {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  private static boolean isTerminalRelay(long pid) {
+    return ProcessHandle.of(pid)
+        .flatMap(h -> h.info().command())
+        .map(command -> command.equals(LaunchScript.TERMINAL_RELAY.toString()))
+        .orElse(false);
   }
 
   /** The process group from /proc/PID/stat (after the command name, which may hold spaces). */

@@ -100,8 +100,7 @@ public final class JobRunner implements AutoCloseable {
   private long quotaHour;
   private long quotaBytes;
 
-  private JobRunner(
-      String taskId, Path dir, AgentSettings settings, Map<String, Object> taskConfig)
+  private JobRunner(String taskId, Path dir, AgentSettings settings, Map<String, Object> taskConfig)
       throws IOException {
     this.taskId = taskId;
     this.dir = dir;
@@ -179,7 +178,8 @@ public final class JobRunner implements AutoCloseable {
     }
     return HttpResponse.json(
         HostMetrics.PROCESSES
-            .sample(List.of(running.pid()), Gpus.usage(HostMetrics.COMMANDS, HostMetrics.GPU_VENDOR))
+            .sample(
+                List.of(running.pid()), Gpus.usage(HostMetrics.COMMANDS, HostMetrics.GPU_VENDOR))
             .toJson());
   }
 
@@ -339,7 +339,9 @@ public final class JobRunner implements AutoCloseable {
     return path;
   }
 
-  /** Expands {@code ~}, maps upstream's {@code /workflow} to the job directory, resolves relatives. */
+  /**
+   * Expands {@code ~}, maps upstream's {@code /workflow} to the job directory, resolves relatives.
+   */
   private Path expand(String path, Path base) {
     Path jobDir = dir.resolve("workdir");
     String p = path;
@@ -347,7 +349,8 @@ public final class JobRunner implements AutoCloseable {
       return settings.userHome().resolve(p.equals("~") ? "" : p.substring(2)).normalize();
     }
     if (p.equals(JobSpec.LEGACY_REPO_DIR) || p.startsWith(JobSpec.LEGACY_REPO_DIR + "/")) {
-      return jobDir.resolve(p.substring(JobSpec.LEGACY_REPO_DIR.length()).replaceFirst("^/", ""))
+      return jobDir
+          .resolve(p.substring(JobSpec.LEGACY_REPO_DIR.length()).replaceFirst("^/", ""))
           .normalize();
     }
     Path result = Path.of(p);
@@ -370,7 +373,9 @@ public final class JobRunner implements AutoCloseable {
     return HttpResponse.json(history(after));
   }
 
-  /** Events after {@code after}, at most a page of log events; {@code last_updated} is the cursor. */
+  /**
+   * Events after {@code after}, at most a page of log events; {@code last_updated} is the cursor.
+   */
   synchronized Map<String, Object> history(long after) throws IOException {
     int limit = settings.pullPageEvents();
     EventLog.Page job = jobLogs.after(after, limit);
@@ -660,8 +665,7 @@ public final class JobRunner implements AutoCloseable {
     } else {
       addState("failed", "", "", exitCode);
     }
-    runnerLog(
-        "INFO", "Job finished" + (exitCode == null ? "" : " with exit status " + exitCode));
+    runnerLog("INFO", "Job finished" + (exitCode == null ? "" : " with exit status " + exitCode));
     if (container != null) {
       try {
         CommandRunner.system().run(DockerCommands.remove(container), Duration.ofSeconds(60));

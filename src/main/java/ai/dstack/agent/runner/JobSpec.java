@@ -118,9 +118,9 @@ record JobSpec(
   }
 
   /**
-   * The command of a job run as a process: the configuration's own commands joined as upstream joins
-   * them (without its container preamble); a dev environment runs its {@code init} and stays up;
-   * otherwise the command the server built.
+   * The command of a job run as a process: the configuration's own commands joined as upstream
+   * joins them (without its container preamble); a dev environment runs its {@code init} and stays
+   * up; otherwise the command the server built.
    */
   List<String> processCommand() {
     List<String> commands = new ArrayList<>(configurationCommands);

@@ -7,21 +7,21 @@ import java.util.stream.Collectors;
 
 /**
  * The shell script a job is started with. It outlives the agent if it must, gives the job a
- * pseudo-terminal (util-linux {@code script}, as upstream's runner runs jobs on a PTY) and writes the
- * exit status to a file, which is how a restarted agent learns how a job ended.
+ * pseudo-terminal (util-linux {@code script}, as upstream's runner runs jobs on a PTY) and writes
+ * the exit status to a file, which is how a restarted agent learns how a job ended.
  */
 final class LaunchScript {
-  private static final Path SCRIPT = Path.of("/usr/bin/script");
+  static final Path TERMINAL_RELAY = Path.of("/usr/bin/script");
 
   private LaunchScript() {}
 
   static String forProcess(List<String> command, Path workingDir, Path jobDir, String userShell) {
     String exec = "exec " + join(command);
     String run;
-    if (Files.isExecutable(SCRIPT)) {
+    if (Files.isExecutable(TERMINAL_RELAY)) {
       // script runs the string with $SHELL: use sh for that and hand the job its own SHELL back
       String inner = (userShell == null ? "" : "SHELL=" + quote(userShell) + " ") + exec;
-      run = "SHELL=/bin/sh " + SCRIPT + " -qefc " + quote(inner) + " /dev/null </dev/null";
+      run = "SHELL=/bin/sh " + TERMINAL_RELAY + " -qefc " + quote(inner) + " /dev/null </dev/null";
     } else {
       run = "(" + exec + ") </dev/null";
     }
@@ -47,8 +47,7 @@ final class LaunchScript {
 
   /** A container job: pull (with the task's registry credentials) then run in the foreground. */
   static String forContainer(List<String> pull, List<String> run, Path jobDir) {
-    String line =
-        join(pull) + " >/dev/null && " + join(run) + " </dev/null";
+    String line = join(pull) + " >/dev/null && " + join(run) + " </dev/null";
     return script(jobDir, jobDir, line);
   }
 

@@ -9,8 +9,8 @@ import java.util.List;
 
 /**
  * The host user's {@code ~/.ssh/authorized_keys}, to which a task's {@code host_ssh_keys} are added
- * for as long as the task exists (the CLI reaches the host with the user's key). Only keys that were
- * not there before are added, so removing them never takes away the owner's own.
+ * for as long as the task exists (the CLI reaches the host with the user's key). Only keys that
+ * were not there before are added, so removing them never takes away the owner's own.
  */
 final class AuthorizedKeys {
   private static final Object LOCK = new Object();
