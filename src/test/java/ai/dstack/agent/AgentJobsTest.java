@@ -347,6 +347,164 @@ class AgentJobsTest {
     assertEquals(1, ((List<?>) get(agent.port(), "/api/tasks").json().get("tasks")).size());
   }
 
+  @Test
+  void theTasksHostKeysAreAuthorizedWhileTheTaskExistsAndOnlyThen() throws Exception {
+    Path authorized = tmp.resolve("user-home").resolve(".ssh").resolve("authorized_keys");
+    Files.createDirectories(authorized.getParent());
+    String own = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOwnKeyOfTheHostUser owner";
+    String shared = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAISharedKeyAlreadyThere shared";
+    Files.writeString(authorized, own + "\n" + shared + "\n");
+    String userKey = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQCuserKeyOfTheRun run-user";
+    String id = UUID.randomUUID().toString();
+    Map<String, Object> task = AgentClient.task(id, List.of());
+    task.put("host_ssh_user", System.getProperty("user.name"));
+    task.put("host_ssh_keys", List.of(userKey, shared.replace(" shared", " other-comment")));
+    assertEquals(200, post(agent.port(), "/api/tasks", task).status());
+    assertEquals(List.of(own, shared, userKey), Files.readAllLines(authorized));
+    assertEquals(
+        200, post(agent.port(), "/api/tasks/" + id + "/terminate", Map.of("timeout", 1)).status());
+    assertEquals(200, post(agent.port(), "/api/tasks/" + id + "/remove", "").status());
+    assertEquals(List.of(own, shared), Files.readAllLines(authorized), "the owner's keys stay");
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void metricsReportTheCpuAndMemoryOfTheJobsProcesses() throws Exception {
+    String id = UUID.randomUUID().toString();
+    int runner = newTask(id);
+    assertEquals(404, get(runner, "/api/metrics").status(), "nothing to measure before the run");
+    assertEquals(
+        200,
+        post(
+                runner,
+                "/api/submit",
+                AgentClient.submission(List.of("while :; do :; done"), Map.of()))
+            .status());
+    assertEquals(200, post(runner, "/api/run", "").status());
+    Thread.sleep(1500);
+    Map<String, Object> first = get(runner, "/api/metrics").json();
+    Thread.sleep(1000);
+    Map<String, Object> second = get(runner, "/api/metrics").json();
+    assertTrue(
+        (Long) second.get("cpu_usage_micro") - (Long) first.get("cpu_usage_micro") > 300_000,
+        first + " " + second);
+    assertTrue((Long) second.get("memory_usage_bytes") > 0);
+    assertTrue((Long) second.get("timestamp_micro") > (Long) first.get("timestamp_micro"));
+    assertEquals(List.of(), second.get("gpus"));
+    post(runner, "/api/stop", "");
+  }
+
+  @Test
+  void aRemoteRepoIsClonedAtItsCommitWithTheLocalDiffApplied() throws Exception {
+    Path origin = tmp.resolve("origin");
+    git(tmp, "init", "-q", "-b", "main", origin.toString());
+    Files.writeString(origin.resolve("app.txt"), "version one\n");
+    git(origin, "add", ".");
+    git(origin, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-q", "-m", "one");
+    String commit = git(origin, "rev-parse", "HEAD").strip();
+    Files.writeString(origin.resolve("app.txt"), "version two\n");
+    git(origin, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-q", "-am", "two");
+    String diff = "--- a/app.txt\n+++ b/app.txt\n@@ -1 +1 @@\n-version one\n+local edit\n";
+
+    String id = UUID.randomUUID().toString();
+    int runner = newTask(id);
+    Map<String, Object> repoData =
+        Map.of(
+            "repo_type", "remote",
+            "repo_branch", "main",
+            "repo_hash", commit,
+            "repo_config_name", "Dev",
+            "repo_config_email", "dev@example.com");
+    Map<String, Object> submission =
+        AgentClient.submission(
+            List.of("cat app.txt", "git log --format=%s -1", "git config user.email"),
+            Map.of("repo_data", repoData, "repo_dir", "/workflow"));
+    submission.put("repo_credentials", Map.of("clone_url", "file://" + origin));
+    assertEquals(200, post(runner, "/api/submit", submission).status());
+    assertEquals(
+        200,
+        AgentClient.postBytes(
+                runner,
+                "/api/upload_code",
+                diff.getBytes(StandardCharsets.UTF_8),
+                "application/octet-stream")
+            .status());
+    assertEquals(200, post(runner, "/api/run", "").status());
+    Pulled pulled = AgentClient.pullUntilFinished(runner, JOB_TIMEOUT);
+    assertEquals("done", pulled.finalState().get("state"), pulled.log() + pulled.runnerLogText());
+    assertEquals("local edit\none\ndev@example.com\n", pulled.log());
+  }
+
+  @Test
+  void aRepoThatCannotBeSetUpFailsTheJobWithUpstreamsReason() throws Exception {
+    int runner = newTask(UUID.randomUUID().toString());
+    Map<String, Object> submission =
+        AgentClient.submission(
+            List.of("echo never"), Map.of("repo_data", Map.of("repo_type", "remote")));
+    submission.put("repo_credentials", Map.of("clone_url", "file://" + tmp.resolve("missing")));
+    assertEquals(200, post(runner, "/api/submit", submission).status());
+    assertEquals(200, post(runner, "/api/run", "").status());
+    Pulled pulled = AgentClient.pullUntilFinished(runner, JOB_TIMEOUT);
+    assertEquals("failed", pulled.finalState().get("state"));
+    assertEquals("container_exited_with_error", pulled.finalState().get("termination_reason"));
+    assertTrue(
+        ((String) pulled.finalState().get("termination_message"))
+            .startsWith("Failed to set up the repo (git clone failed"));
+    assertEquals("", pulled.log());
+  }
+
+  @Test
+  void componentsHealthAndShutdownAnswerAsUpstreamsShim() throws Exception {
+    Map<String, Object> components = get(agent.port(), "/api/components").json();
+    assertEquals(
+        List.of(
+            Map.of("name", "dstack-runner", "version", "0.20.29", "status", "installed"),
+            Map.of("name", "dstack-shim", "version", "0.20.29", "status", "installed")),
+        components.get("components"));
+    assertEquals(Map.of(), withoutNulls(get(agent.port(), "/api/instance/health").json()));
+    assertEquals(
+        "unknown component",
+        post(agent.port(), "/api/components/install", Map.of("name", "x", "url", "u"))
+            .body()
+            .strip());
+    assertEquals(
+        "empty url",
+        post(agent.port(), "/api/components/install", Map.of("name", "dstack-shim"))
+            .body()
+            .strip());
+    String id = UUID.randomUUID().toString();
+    newTask(id);
+    assertEquals(404, get(agent.port(), "/metrics/tasks/" + id).status());
+    assertEquals(200, post(agent.port(), "/api/shutdown", Map.of("force", false)).status());
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    boolean stopped = false;
+    while (!stopped && System.nanoTime() < deadline) {
+      try {
+        get(agent.port(), "/api/healthcheck");
+        Thread.sleep(100);
+      } catch (IOException refused) {
+        stopped = true;
+      }
+    }
+    assertTrue(stopped, "the agent stopped answering");
+  }
+
+  private static Map<String, Object> withoutNulls(Map<String, Object> map) {
+    Map<String, Object> copy = new java.util.LinkedHashMap<>(map);
+    copy.values().removeIf(java.util.Objects::isNull);
+    return copy;
+  }
+
+  private static String git(Path dir, String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of("git"));
+    command.addAll(List.of(args));
+    Process process =
+        new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, process.waitFor(), output);
+    return output;
+  }
+
   private long waitForChildPid(int runner) throws Exception {
     Pulled pulled = new Pulled();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

@@ -9,6 +9,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -54,7 +55,7 @@ final class JobFiles {
     }
     Path keyFile = codeBlob.resolveSibling("git_key");
     List<String> clone = new ArrayList<>(List.of("git"));
-    Map<String, String> env = new java.util.HashMap<>();
+    Map<String, String> env = new HashMap<>();
     env.put("GIT_TERMINAL_PROMPT", "0");
     if (spec.cloneUrl().startsWith("https://") && spec.repoOauthToken() != null) {
       String basic =
@@ -83,25 +84,29 @@ final class JobFiles {
     clone.addAll(List.of(spec.cloneUrl(), repoDir.toString()));
     try {
       log.accept("INFO", "Cloning " + spec.cloneUrl());
-      git(clone, repoDir.getParent(), env);
+      git("clone", clone, repoDir.getParent(), env);
       if (spec.repoHash() != null && !spec.repoHash().isEmpty()) {
-        git(List.of("git", "checkout", "-q", spec.repoHash()), repoDir, env);
+        git("checkout", List.of("git", "checkout", "-q", spec.repoHash()), repoDir, env);
       }
       if (spec.repoConfigName() != null) {
-        git(List.of("git", "config", "user.name", spec.repoConfigName()), repoDir, env);
+        git("config", List.of("git", "config", "user.name", spec.repoConfigName()), repoDir, env);
       }
       if (spec.repoConfigEmail() != null) {
-        git(List.of("git", "config", "user.email", spec.repoConfigEmail()), repoDir, env);
+        git("config", List.of("git", "config", "user.email", spec.repoConfigEmail()), repoDir, env);
       }
       if (Files.exists(codeBlob) && Files.size(codeBlob) > 0) {
-        git(List.of("git", "apply", "--whitespace=nowarn", codeBlob.toString()), repoDir, env);
+        git(
+            "apply",
+            List.of("git", "apply", "--whitespace=nowarn", codeBlob.toString()),
+            repoDir,
+            env);
       }
     } finally {
       Files.deleteIfExists(keyFile);
     }
   }
 
-  private static void git(List<String> command, Path dir, Map<String, String> env)
+  private static void git(String what, List<String> command, Path dir, Map<String, String> env)
       throws IOException {
     Files.createDirectories(dir);
     ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
@@ -112,7 +117,7 @@ final class JobFiles {
     try {
       if (!process.waitFor(10, TimeUnit.MINUTES)) {
         process.destroyForcibly();
-        throw new IOException(command.get(command.size() > 1 ? 1 : 0) + " timed out");
+        throw new IOException("git " + what + " timed out");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -120,8 +125,7 @@ final class JobFiles {
     }
     if (process.exitValue() != 0) {
       String text = new String(output, StandardCharsets.UTF_8).strip();
-      throw new IOException(
-          "git " + command.get(command.indexOf("git") + 1) + " failed: " + tail(text));
+      throw new IOException("git " + what + " failed: " + tail(text));
     }
   }
 

@@ -32,6 +32,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -75,6 +76,7 @@ public final class JobRunner implements AutoCloseable {
   private final List<Map<String, Object>> states = new ArrayList<>();
   private final AnsiText ansi = new AnsiText();
   private volatile LongSupplier noConnectionsSecs = () -> 0;
+  private volatile Consumer<List<String>> jobSshKeys = keys -> {};
   private HttpServer http;
   private Thread supervisor;
   private volatile boolean closed;
@@ -140,6 +142,11 @@ public final class JobRunner implements AutoCloseable {
     return dir;
   }
 
+  /** The key of a multi-node job's SSH mesh, once submitted (also after a restart). */
+  public synchronized String clusterPublicKey() {
+    return submitBody == null ? null : JobSpec.parse(submitBody).clusterPublicKey();
+  }
+
   /** Where SSH sessions start and what they source: known once the job has been run. */
   public synchronized String workingDirectory() {
     return workingDir;
@@ -147,6 +154,11 @@ public final class JobRunner implements AutoCloseable {
 
   public void connectionTracker(LongSupplier noConnectionsSecs) {
     this.noConnectionsSecs = noConnectionsSecs;
+  }
+
+  /** Where the keys a submission brings for the job's SSH endpoint go (multi-node jobs' key). */
+  public void jobSshKeys(Consumer<List<String>> sink) {
+    this.jobSshKeys = sink;
   }
 
   private void listen(int port) throws IOException {
@@ -203,6 +215,10 @@ public final class JobRunner implements AutoCloseable {
     submitBody = body;
     state = WAIT_RUN;
     persist();
+    String clusterKey = JobSpec.parse(body).clusterPublicKey();
+    if (clusterKey != null && !clusterKey.isBlank()) {
+      jobSshKeys.accept(List.of(clusterKey));
+    }
     return HttpResponse.empty();
   }
 

@@ -115,16 +115,25 @@ public final class Tasks implements AutoCloseable {
 
   private JobSshServer startSsh(Task task, Path dir, int port) {
     try {
-      return JobSshServer.start(
-          new JobSshServer.Config(
-              "127.0.0.1",
-              port,
-              settings.home().resolve("ssh_host_key"),
-              settings.userName(),
-              dir.resolve("workdir"),
-              dir.resolve("env.sh"),
-              Json.strings(task.config, "container_ssh_keys"),
-              Map.of(Task.RUNNER_CONTAINER_PORT, task.runner.port())));
+      List<String> keys = new ArrayList<>(Json.strings(task.config, "container_ssh_keys"));
+      String clusterKey = task.runner.clusterPublicKey();
+      if (clusterKey != null) {
+        keys.add(clusterKey);
+      }
+      JobSshServer ssh =
+          JobSshServer.start(
+              new JobSshServer.Config(
+                  "127.0.0.1",
+                  port,
+                  settings.home().resolve("ssh_host_key"),
+                  settings.userName(),
+                  dir.resolve("workdir"),
+                  dir.resolve("env.sh"),
+                  keys,
+                  Map.of(Task.RUNNER_CONTAINER_PORT, task.runner.port())));
+      task.runner.connectionTracker(ssh::noConnectionsSecs);
+      task.runner.jobSshKeys(ssh::addAuthorizedKeys);
+      return ssh;
     } catch (IOException | RuntimeException e) {
       LOG.log(Level.WARNING, "task " + task.id + ": no SSH endpoint: " + e.getMessage());
       return null;
