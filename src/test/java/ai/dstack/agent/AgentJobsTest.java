@@ -5,8 +5,10 @@ import static ai.dstack.agent.AgentClient.post;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.dstack.agent.AgentClient.Pulled;
+import ai.dstack.agent.docker.Docker;
 import ai.dstack.agent.json.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -503,6 +505,28 @@ class AgentJobsTest {
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertEquals(0, process.waitFor(), output);
     return output;
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void withADockerDaemonAJobNamingAnImageRunsInAContainer() throws Exception {
+    // only where a daemon runs (none on the CI machines): the commands are unit-tested in
+    // ContainerJobTest
+    assumeTrue(Docker.daemonAnswers(), "no Docker daemon answers here");
+    int runner = newTask(UUID.randomUUID().toString());
+    Map<String, Object> submission =
+        AgentClient.submission(
+            List.of("unused"),
+            Map.of(
+                "commands",
+                List.of("/bin/sh", "-c", "cat /etc/alpine-release && echo in-container")));
+    Map<String, Object> runSpec = (Map<String, Object>) submission.get("run_spec");
+    ((Map<String, Object>) runSpec.get("configuration")).put("image", "alpine:3.20");
+    assertEquals(200, post(runner, "/api/submit", submission).status());
+    assertEquals(200, post(runner, "/api/run", "").status());
+    Pulled pulled = AgentClient.pullUntilFinished(runner, Duration.ofMinutes(5));
+    assertEquals("done", pulled.finalState().get("state"), pulled.log());
+    assertTrue(pulled.log().contains("in-container"), pulled.log());
   }
 
   private long waitForChildPid(int runner) throws Exception {

@@ -84,6 +84,7 @@ public final class JobRunner implements AutoCloseable {
   // persisted in runner.json
   private String state = WAIT_SUBMIT;
   private Map<String, Object> submitBody;
+  private JobSpec spec;
   private String workingDir;
   private String repoDir;
   private String container;
@@ -144,12 +145,7 @@ public final class JobRunner implements AutoCloseable {
 
   /** The key of a multi-node job's SSH mesh, once submitted (also after a restart). */
   public synchronized String clusterPublicKey() {
-    return submitBody == null ? null : JobSpec.parse(submitBody).clusterPublicKey();
-  }
-
-  /** Where SSH sessions start and what they source: known once the job has been run. */
-  public synchronized String workingDirectory() {
-    return workingDir;
+    return spec == null ? null : spec.clusterPublicKey();
   }
 
   public void connectionTracker(LongSupplier noConnectionsSecs) {
@@ -206,16 +202,18 @@ public final class JobRunner implements AutoCloseable {
       throw new HttpException(409, "the runner does not wait for a submission (" + state + ")");
     }
     Map<String, Object> body;
+    JobSpec parsed;
     try {
       body = Json.parseObject(request.bodyText(BODY_LIMIT));
-      JobSpec.parse(body);
+      parsed = JobSpec.parse(body);
     } catch (JsonException | IllegalArgumentException e) {
       throw new HttpException(400, "Request body contains badly-formed JSON: " + e.getMessage());
     }
     submitBody = body;
+    spec = parsed;
     state = WAIT_RUN;
     persist();
-    String clusterKey = JobSpec.parse(body).clusterPublicKey();
+    String clusterKey = spec.clusterPublicKey();
     if (clusterKey != null && !clusterKey.isBlank()) {
       jobSshKeys.accept(List.of(clusterKey));
     }
@@ -259,7 +257,6 @@ public final class JobRunner implements AutoCloseable {
   private synchronized HttpResponse run() throws IOException {
     requireState(WAIT_RUN);
     state = SERVE_LOGS;
-    JobSpec spec = JobSpec.parse(submitBody);
     try {
       workingDir = resolveWorkingDir(spec).toString();
     } catch (IllegalArgumentException e) {
@@ -267,7 +264,7 @@ public final class JobRunner implements AutoCloseable {
       return HttpResponse.empty();
     }
     persist();
-    Thread starter = new Thread(() -> start(spec), "runner-" + taskId + "-start");
+    Thread starter = new Thread(this::start, "runner-" + taskId + "-start");
     starter.setDaemon(true);
     starter.start();
     Map<String, Object> info = new LinkedHashMap<>();
@@ -276,7 +273,7 @@ public final class JobRunner implements AutoCloseable {
     return HttpResponse.json(info);
   }
 
-  private void start(JobSpec spec) {
+  private void start() {
     runnerLog("INFO", "Run job");
     Path work = Path.of(workingDir);
     try {
@@ -324,16 +321,24 @@ public final class JobRunner implements AutoCloseable {
         Files.writeString(script, LaunchScript.forProcess(command, work, dir, env.get("SHELL")));
         described = String.join(" ", command);
       }
+      synchronized (this) {
+        if (stopCause != null) {
+          // stopped while its code and files were being set up: nothing to start
+          finish(null);
+          return;
+        }
+      }
       JobProcess launched = JobProcess.launch(script, work, env, dir.resolve("output"));
       synchronized (this) {
         process = launched;
         pid = launched.pid();
         pidStarted = launched.started();
         startedAtMs = System.currentTimeMillis();
-        if (stopCause == null) {
-          addState("running", "", "", null);
-        }
+        addState("running", "", "", null);
         persist();
+        if (stopCause != null) {
+          signalJob(false, Math.max(0, killAtMs - startedAtMs));
+        }
       }
       runnerLog("INFO", "Job started: " + described);
     } catch (IOException | RuntimeException e) {
@@ -540,7 +545,7 @@ public final class JobRunner implements AutoCloseable {
       persist();
       signalJob(true, 0);
     }
-    long maxDuration = JobSpec.parse(submitBody).maxDurationSeconds();
+    long maxDuration = spec.maxDurationSeconds();
     if (stopCause == null && maxDuration > 0 && now >= startedAtMs + maxDuration * 1000) {
       stopCause = StopCause.MAX_DURATION;
       killAtMs = now + settings.killDelay().toMillis();
@@ -583,7 +588,7 @@ public final class JobRunner implements AutoCloseable {
     if (!Files.exists(output)) {
       return false;
     }
-    long quota = JobSpec.parse(submitBody).logQuotaHour();
+    long quota = spec.logQuotaHour();
     boolean exceeded = false;
     try (RandomAccessFile file = new RandomAccessFile(output.toFile(), "r")) {
       long size = file.length();
@@ -664,11 +669,10 @@ public final class JobRunner implements AutoCloseable {
 
   private void finish(Integer exitCode) throws IOException {
     if (stopCause == StopCause.LOG_QUOTA) {
-      long quota = JobSpec.parse(submitBody).logQuotaHour();
       addState(
           "failed",
           "log_quota_exceeded",
-          "Job log output exceeded the hourly quota of " + quota + " bytes",
+          "Job log output exceeded the hourly quota of " + spec.logQuotaHour() + " bytes",
           null);
     } else if (stopCause == StopCause.MAX_DURATION) {
       addState("terminated", "max_duration_exceeded", "Max duration exceeded", null);
@@ -760,6 +764,7 @@ public final class JobRunner implements AutoCloseable {
     Map<String, Object> saved = Json.parseObject(Files.readString(dir.resolve("runner.json")));
     state = Json.string(saved, "state");
     submitBody = (Map<String, Object>) saved.get("submit");
+    spec = submitBody == null ? null : JobSpec.parse(submitBody);
     workingDir = Json.string(saved, "working_dir");
     repoDir = Json.string(saved, "repo_dir");
     container = Json.string(saved, "container");
