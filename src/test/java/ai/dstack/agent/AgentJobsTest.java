@@ -43,8 +43,18 @@ class AgentJobsTest {
     agent = Agent.start(settings(tmp.resolve("agent"), 0));
   }
 
+  /** Jobs still running are stopped, so that nothing writes into the test's directory later. */
   @AfterEach
-  void stopAgent() {
+  @SuppressWarnings("unchecked")
+  void stopAgent() throws Exception {
+    try {
+      for (Object task : (List<Object>) get(agent.port(), "/api/tasks").json().get("tasks")) {
+        String id = (String) ((Map<String, Object>) task).get("id");
+        post(agent.port(), "/api/tasks/" + id + "/terminate", Map.of("timeout", 1));
+      }
+    } catch (IOException agentAlreadyStopped) {
+      // the shutdown test stops the agent itself
+    }
     agent.close();
   }
 
@@ -394,6 +404,8 @@ class AgentJobsTest {
     assertTrue((Long) second.get("timestamp_micro") > (Long) first.get("timestamp_micro"));
     assertEquals(List.of(), second.get("gpus"));
     post(runner, "/api/stop", "");
+    assertEquals(
+        "terminated", AgentClient.pullUntilFinished(runner, JOB_TIMEOUT).finalState().get("state"));
   }
 
   @Test
