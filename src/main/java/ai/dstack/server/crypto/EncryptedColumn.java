@@ -10,7 +10,8 @@ public record EncryptedColumn(String table, String column) {
           new EncryptedColumn("users", "token"),
           new EncryptedColumn("backends", "auth"),
           new EncryptedColumn("backends", "source_auth"),
-          new EncryptedColumn("secrets", "value"));
+          new EncryptedColumn("secrets", "value"),
+          new EncryptedColumn("instances", "remote_connection_info"));
 
   public String qualifiedName() {
     return table + "." + column;

@@ -101,6 +101,11 @@ public final class Schemas {
     };
   }
 
+  /** Any JSON value, kept as given ({@code Any}): for parts the server only stores and echoes. */
+  public static Schema any() {
+    return (value, path) -> value;
+  }
+
   /** One of fixed strings, as {@code Literal["a", "b"]}. */
   public static LiteralSchema literal(String... values) {
     return new LiteralSchema(List.of(values));

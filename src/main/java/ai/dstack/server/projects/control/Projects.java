@@ -138,15 +138,33 @@ public class Projects {
 
   /** Projects the caller is a member of and that have no fleets, oldest first. */
   public List<ProjectEntity> listWithoutFleets(UserEntity caller) {
-    // fleets do not exist yet in this server, so every member project qualifies
     return db().read(
             em ->
                 em.createQuery(
                         "SELECT m.project FROM MemberEntity m WHERE m.user.id = :caller"
-                            + " AND m.project.deleted = FALSE ORDER BY m.project.createdAt ASC",
+                            + " AND m.project.deleted = FALSE AND NOT EXISTS (SELECT f FROM"
+                            + " FleetEntity f WHERE f.projectId = m.project.id AND f.deleted = FALSE)"
+                            + " ORDER BY m.project.createdAt ASC",
                         ProjectEntity.class)
                     .setParameter("caller", caller.getId())
                     .getResultList());
+  }
+
+  /** Projects whose fleets and instances the caller sees: every one for a global admin. */
+  public List<ProjectEntity> listVisible(UserEntity caller) {
+    return db().read(
+            em ->
+                caller.isGlobalAdmin()
+                    ? em.createQuery(
+                            "SELECT p FROM ProjectEntity p WHERE p.deleted = FALSE",
+                            ProjectEntity.class)
+                        .getResultList()
+                    : em.createQuery(
+                            "SELECT m.project FROM MemberEntity m WHERE m.user.id = :caller"
+                                + " AND m.project.deleted = FALSE",
+                            ProjectEntity.class)
+                        .setParameter("caller", caller.getId())
+                        .getResultList());
   }
 
   public ProjectDetails create(
