@@ -224,17 +224,19 @@ public class Fleets {
       return;
     }
     List<String> names = hosts.stream().map(FleetSpecs.Host::hostname).toList();
-    List<String> taken =
+    var query =
         em.createQuery(
                 "SELECT i.hostname FROM InstanceEntity i WHERE i.projectId = :project"
                     + " AND i.deleted = false AND i.hostname IN :names AND i.status <> :terminated"
-                    + " AND (:own IS NULL OR i.fleetId <> :own)",
+                    + (ownFleetId == null ? "" : " AND i.fleetId <> :own"),
                 String.class)
             .setParameter("project", project.getId())
             .setParameter("names", names)
-            .setParameter("terminated", InstanceStatus.TERMINATED)
-            .setParameter("own", ownFleetId)
-            .getResultList();
+            .setParameter("terminated", InstanceStatus.TERMINATED);
+    if (ownFleetId != null) {
+      query.setParameter("own", ownFleetId);
+    }
+    List<String> taken = query.getResultList();
     if (!taken.isEmpty()) {
       throw ApiException.error(
           "Instances ["
@@ -290,17 +292,21 @@ public class Fleets {
     return server
         .database()
         .read(
-            em ->
-                em.createQuery(
-                        "SELECT f FROM FleetEntity f WHERE f.projectId IN :projects"
-                            + " AND f.deleted = false"
-                            + (onlyActive ? " AND f.status = :active" : "")
-                            + " ORDER BY f.createdAt DESC, f.id DESC",
-                        FleetEntity.class)
-                    .setParameter("projects", projectIds)
-                    .setParameter("active", onlyActive ? FleetStatus.ACTIVE : null)
-                    .setMaxResults(limit)
-                    .getResultList());
+            em -> {
+              var query =
+                  em.createQuery(
+                          "SELECT f FROM FleetEntity f WHERE f.projectId IN :projects"
+                              + " AND f.deleted = false"
+                              + (onlyActive ? " AND f.status = :active" : "")
+                              + " ORDER BY f.createdAt DESC, f.id DESC",
+                          FleetEntity.class)
+                      .setParameter("projects", projectIds)
+                      .setMaxResults(limit);
+              if (onlyActive) {
+                query.setParameter("active", FleetStatus.ACTIVE);
+              }
+              return query.getResultList();
+            });
   }
 
   /** Non-deleted instances of fleets, by fleet id, sorted by instance number. */

@@ -23,20 +23,26 @@ public class Instances {
     return server
         .database()
         .read(
-            em ->
-                em.createQuery(
-                        "SELECT i FROM InstanceEntity i WHERE i.projectId IN :projects"
-                            + " AND i.deleted = false"
-                            + (fleetIds == null ? "" : " AND i.fleetId IN :fleets")
-                            + (onlyActive ? " AND i.status NOT IN :finished" : "")
-                            + " ORDER BY i.createdAt DESC, i.id DESC",
-                        InstanceEntity.class)
-                    .setParameter("projects", projectIds)
-                    .setParameter("fleets", fleetIds == null ? List.of("") : fleetIds)
-                    .setParameter(
-                        "finished", List.of(InstanceStatus.TERMINATING, InstanceStatus.TERMINATED))
-                    .setMaxResults(limit)
-                    .getResultList());
+            em -> {
+              var query =
+                  em.createQuery(
+                          "SELECT i FROM InstanceEntity i WHERE i.projectId IN :projects"
+                              + " AND i.deleted = false"
+                              + (fleetIds == null ? "" : " AND i.fleetId IN :fleets")
+                              + (onlyActive ? " AND i.status NOT IN :finished" : "")
+                              + " ORDER BY i.createdAt DESC, i.id DESC",
+                          InstanceEntity.class)
+                      .setParameter("projects", projectIds)
+                      .setMaxResults(limit);
+              if (fleetIds != null) {
+                query.setParameter("fleets", fleetIds);
+              }
+              if (onlyActive) {
+                query.setParameter(
+                    "finished", List.of(InstanceStatus.TERMINATING, InstanceStatus.TERMINATED));
+              }
+              return query.getResultList();
+            });
   }
 
   public InstanceEntity get(ProjectEntity project, String id) {
