@@ -26,7 +26,8 @@ public record Settings(
     boolean doNotUpdateDefaultProject,
     Path clientConfigFile,
     Path userHome,
-    boolean defaultCredsDisabled) {
+    boolean defaultCredsDisabled,
+    HostSettings hosts) {
 
   public enum LogFormat {
     STANDARD,
@@ -71,7 +72,8 @@ public record Settings(
         env.containsKey("DSTACK_DO_NOT_UPDATE_DEFAULT_PROJECT"),
         home.resolve(".dstack").resolve("config.yml"),
         home,
-        env.containsKey("DSTACK_DEFAULT_CREDS_DISABLED"));
+        env.containsKey("DSTACK_DEFAULT_CREDS_DISABLED"),
+        HostSettings.from(env));
   }
 
   /** A path with the home directory shown as {@code ~}, as upstream prints paths. */

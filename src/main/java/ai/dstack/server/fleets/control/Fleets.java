@@ -33,8 +33,8 @@ import java.util.stream.Collectors;
 @ApplicationScoped
 public class Fleets {
   private static final Logger LOG = Logger.getLogger(Fleets.class.getName());
-  public static final String INSTANCE_PIPELINE = "instance";
-  public static final String FLEET_PIPELINE = "fleet";
+  public static final String INSTANCE_PIPELINE = "instances";
+  public static final String FLEET_PIPELINE = "fleets";
 
   @Inject private ServerContext server;
   @Inject private Projects projects;
