@@ -10,8 +10,8 @@ import java.util.Map;
 
 /**
  * What a deployed host's {@code host_info.json} means for its instance (SERVER.md §7.1): the
- * instance type with its resources, the blocks it is split into, and the provisioning data jobs
- * are reached with.
+ * instance type with its resources, the blocks it is split into, and the provisioning data jobs are
+ * reached with.
  */
 public final class HostFacts {
   private static final long MIB = 1024L * 1024L;
@@ -83,8 +83,7 @@ public final class HostFacts {
     jpd.put("dockerized", true);
     jpd.put("ssh_proxy", connection.get("ssh_proxy"));
     jpd.put("backend_data", null);
-    return new Facts(
-        PlainTree.toJson(type).toString(), PlainTree.toJson(jpd).toString(), blocks);
+    return new Facts(PlainTree.toJson(type).toString(), PlainTree.toJson(jpd).toString(), blocks);
   }
 
   /** Upstream normalizes vendor names away: {@code NVIDIA H100 80GB HBM3} → {@code H100}. */
@@ -106,8 +105,11 @@ public final class HostFacts {
     long blocks = ((Number) configured).longValue();
     if (blocks < 1 || divisor % blocks != 0) {
       throw new Unusable(
-          "Cannot split the host into " + blocks + " blocks: "
-              + (gpuCount > 0 ? gpuCount + " GPUs" : cpus + " CPUs") + " are not divisible by it");
+          "Cannot split the host into "
+              + blocks
+              + " blocks: "
+              + (gpuCount > 0 ? gpuCount + " GPUs" : cpus + " CPUs")
+              + " are not divisible by it");
     }
     return (int) blocks;
   }
@@ -121,24 +123,40 @@ public final class HostFacts {
     }
     if (configured != null) {
       if (!ips.contains(configured)) {
-        throw new Unusable("internal_ip " + configured + " is not among the host's addresses " + ips);
+        throw new Unusable(
+            "internal_ip " + configured + " is not among the host's addresses " + ips);
       }
       return configured;
     }
     if (ips.contains(hostname)) {
       return hostname;
     }
-    return ips.stream().filter(ip -> !ip.contains(":")).findFirst().orElse(ips.isEmpty() ? null : ips.get(0));
+    return ips.stream()
+        .filter(ip -> !ip.contains(":"))
+        .findFirst()
+        .orElse(ips.isEmpty() ? null : ips.get(0));
   }
 
   private static String description(
       long cpus, long memoryMib, long diskMib, long gpuCount, List<Object> gpus) {
-    String text = cpus + "xCPU, " + Math.round(memoryMib / 1024.0) + "GB, "
-        + String.format(Locale.ROOT, "%.1f", diskMib / 1024.0) + "GB (disk)";
+    String text =
+        cpus
+            + "xCPU, "
+            + Math.round(memoryMib / 1024.0)
+            + "GB, "
+            + String.format(Locale.ROOT, "%.1f", diskMib / 1024.0)
+            + "GB (disk)";
     if (gpuCount > 0) {
       @SuppressWarnings("unchecked")
       Map<String, Object> gpu = (Map<String, Object>) gpus.get(0);
-      text = gpuCount + "x" + gpu.get("name") + " (" + ((Number) gpu.get("memory_mib")).longValue() / 1024 + "GB), " + text;
+      text =
+          gpuCount
+              + "x"
+              + gpu.get("name")
+              + " ("
+              + ((Number) gpu.get("memory_mib")).longValue() / 1024
+              + "GB), "
+              + text;
     }
     return text;
   }

@@ -134,8 +134,14 @@ public class InstancePipeline implements Pipeline<InstancePipeline.Item> {
           HostFacts.of(
               deployment.hostInfoJson(), deployment.arch(), item.connection(), item.name());
       LOG.info(
-          "Instance " + item.name() + " (" + target.login() + ") is ready: agent "
-              + deployment.agentVersion() + " supervised by " + deployment.supervisor());
+          "Instance "
+              + item.name()
+              + " ("
+              + target.login()
+              + ") is ready: agent "
+              + deployment.agentVersion()
+              + " supervised by "
+              + deployment.supervisor());
       return update(
           item,
           i -> {
@@ -153,7 +159,8 @@ public class InstancePipeline implements Pipeline<InstancePipeline.Item> {
       return update(item, i -> i.terminate("error", e.getMessage(), now));
     } catch (HostException e) {
       int retries = item.retries() + 1;
-      long delay = Math.min(1L << Math.min(retries, 20), hosts.settings().retryMaxDelay().toSeconds());
+      long delay =
+          Math.min(1L << Math.min(retries, 20), hosts.settings().retryMaxDelay().toSeconds());
       if (!e.getMessage().equals(item.statusMessage())) {
         LOG.info("Instance " + item.name() + ": " + e.getMessage() + " (will retry)");
       }
