@@ -129,7 +129,8 @@ public final class HostDeployer {
     boolean changed = false;
     changed |= putIfDifferent(target, home.file(JAR), settings.agentJar(), remoteHashes, 0644);
     changed |=
-        putIfDifferent(target, home.file(ENV), envFile(settings, home, java), remoteHashes, 0600);
+        putIfDifferent(
+            target, home.file(ENV), envFile(settings, home.agentHome(), java), remoteHashes, 0600);
     changed |= putIfDifferent(target, home.file(SCRIPT), script(), remoteHashes, 0755);
     if (supervisor.systemd()) {
       String unit = supervisor.unitText(home.agentHome(), settings.agentPort());
@@ -468,9 +469,9 @@ public final class HostDeployer {
   }
 
   /** {@code KEY='value'} lines: the fleet's env, then what the agent and its script need. */
-  static String envFile(Settings settings, Home home, String java) throws HostException {
+  static String envFile(Settings settings, String agentHome, String java) throws HostException {
     Map<String, String> env = new LinkedHashMap<>(new TreeMap<>(settings.env()));
-    env.put("DSTACK_SHIM_HOME", home.agentHome());
+    env.put("DSTACK_SHIM_HOME", agentHome);
     env.put("DSTACK_SHIM_HTTP_PORT", String.valueOf(settings.agentPort()));
     env.put("DSTACK_AGENT_JAVA", java);
     StringBuilder text = new StringBuilder("# written by the dstack server\n");
