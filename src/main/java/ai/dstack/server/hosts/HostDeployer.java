@@ -1,6 +1,5 @@
 package ai.dstack.server.hosts;
 
-import jakarta.json.Json;
 import jakarta.json.JsonException;
 import jakarta.json.JsonReader;
 import java.io.ByteArrayInputStream;
@@ -552,7 +551,7 @@ public final class HostDeployer {
   private String readHostInfo(HostTarget target, Home home) throws HostException {
     String text =
         run(target, "read host_info.json", "cat " + Shell.quote(home.file(HOST_INFO))).strip();
-    try (JsonReader reader = Json.createReader(new StringReader(text))) {
+    try (JsonReader reader = AgentClient.JSON.createReader(new StringReader(text))) {
       reader.readObject();
     } catch (JsonException | IllegalStateException e) {
       throw new HostException(
