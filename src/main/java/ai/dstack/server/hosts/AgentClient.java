@@ -5,6 +5,7 @@ import jakarta.json.Json;
 import jakarta.json.JsonException;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonReader;
+import jakarta.json.JsonReaderFactory;
 import java.io.IOException;
 import java.io.StringReader;
 import java.net.URI;
@@ -20,6 +21,9 @@ import java.util.Map;
  * session: nothing of the agent listens beyond the host's loopback.
  */
 public final class AgentClient {
+  /** Made once: {@code Json.createReader} looks its provider up on every call. */
+  static final JsonReaderFactory JSON = Json.createReaderFactory(Map.of());
+
   private final SshPool pool;
   private final int agentPort;
   private final Duration requestTimeout;
@@ -40,7 +44,7 @@ public final class AgentClient {
   public Map<String, Object> healthcheck(HostTarget target) throws HostException {
     String body = get(target, "/api/healthcheck");
     Map<String, Object> answer;
-    try (JsonReader reader = Json.createReader(new StringReader(body))) {
+    try (JsonReader reader = JSON.createReader(new StringReader(body))) {
       JsonObject object = reader.readObject();
       @SuppressWarnings("unchecked")
       Map<String, Object> map = (Map<String, Object>) PlainTree.fromJson(object);

@@ -1,6 +1,5 @@
 package ai.dstack.server.hosts;
 
-import jakarta.json.Json;
 import jakarta.json.JsonException;
 import jakarta.json.JsonReader;
 import java.io.ByteArrayInputStream;
@@ -129,7 +128,8 @@ public final class HostDeployer {
     boolean changed = false;
     changed |= putIfDifferent(target, home.file(JAR), settings.agentJar(), remoteHashes, 0644);
     changed |=
-        putIfDifferent(target, home.file(ENV), envFile(settings, home, java), remoteHashes, 0600);
+        putIfDifferent(
+            target, home.file(ENV), envFile(settings, home.agentHome(), java), remoteHashes, 0600);
     changed |= putIfDifferent(target, home.file(SCRIPT), script(), remoteHashes, 0755);
     if (supervisor.systemd()) {
       String unit = supervisor.unitText(home.agentHome(), settings.agentPort());
@@ -468,9 +468,9 @@ public final class HostDeployer {
   }
 
   /** {@code KEY='value'} lines: the fleet's env, then what the agent and its script need. */
-  static String envFile(Settings settings, Home home, String java) throws HostException {
+  static String envFile(Settings settings, String agentHome, String java) throws HostException {
     Map<String, String> env = new LinkedHashMap<>(new TreeMap<>(settings.env()));
-    env.put("DSTACK_SHIM_HOME", home.agentHome());
+    env.put("DSTACK_SHIM_HOME", agentHome);
     env.put("DSTACK_SHIM_HTTP_PORT", String.valueOf(settings.agentPort()));
     env.put("DSTACK_AGENT_JAVA", java);
     StringBuilder text = new StringBuilder("# written by the dstack server\n");
@@ -551,7 +551,7 @@ public final class HostDeployer {
   private String readHostInfo(HostTarget target, Home home) throws HostException {
     String text =
         run(target, "read host_info.json", "cat " + Shell.quote(home.file(HOST_INFO))).strip();
-    try (JsonReader reader = Json.createReader(new StringReader(text))) {
+    try (JsonReader reader = AgentClient.JSON.createReader(new StringReader(text))) {
       reader.readObject();
     } catch (JsonException | IllegalStateException e) {
       throw new HostException(
