@@ -272,7 +272,7 @@ public final class SshPool implements AutoCloseable {
     private final Semaphore channels = new Semaphore(CHANNELS_PER_SESSION);
     private final Map<Integer, Integer> forwards = new HashMap<>();
     private Session session;
-    private Slot jump;
+    private volatile Slot jump;
     private long checkedAt;
     private volatile long usedAt = System.nanoTime();
 
@@ -308,7 +308,10 @@ public final class SshPool implements AutoCloseable {
     synchronized Session session() throws HostException {
       if (session != null && session.isConnected()) {
         long now = System.nanoTime();
-        if (now - checkedAt < checkInterval.toNanos() || answers(session)) {
+        if (now - checkedAt < checkInterval.toNanos()) {
+          return session;
+        }
+        if (answers(session)) {
           checkedAt = now;
           return session;
         }
