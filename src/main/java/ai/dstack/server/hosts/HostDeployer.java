@@ -245,7 +245,7 @@ public final class HostDeployer {
   /** The path of a Java 17+ on the session's PATH. */
   private String java(HostTarget target) throws HostException {
     SshPool.ExecResult result =
-        pool.exec(
+        sh(
             target,
             "p=$(command -v java) || exit 127; echo \"$p\"; \"$p\" -version 2>&1",
             STEP_TIMEOUT);
@@ -498,7 +498,7 @@ public final class HostDeployer {
     long tenths = Math.max(1, settings.hostInfoTimeout().toMillis() / 100);
     String file = Shell.quote(home.file(HOST_INFO));
     SshPool.ExecResult result =
-        pool.exec(
+        sh(
             target,
             "i=0; while [ ! -s "
                 + file
@@ -564,7 +564,7 @@ public final class HostDeployer {
       HostTarget target, Home home, AgentSupervisor supervisor, Settings settings) {
     try {
       String line =
-          pool.exec(
+          sh(
                   target,
                   supervisor.lastLogCommand(home.agentHome(), settings.agentPort()),
                   STEP_TIMEOUT)
@@ -578,7 +578,23 @@ public final class HostDeployer {
 
   /** Runs one step; its stdout, or a HostException naming the step and the host. */
   private String run(HostTarget target, String step, String command) throws HostException {
-    SshPool.ExecResult result = pool.exec(target, command, STEP_TIMEOUT);
+    SshPool.ExecResult result;
+    try {
+      result = sh(target, command, STEP_TIMEOUT);
+    } catch (HostException e) {
+      if (e.getMessage().startsWith("Command timed out")) {
+        throw new HostException(
+            "Cannot "
+                + step
+                + " on "
+                + target.hostname()
+                + ": no answer within "
+                + STEP_TIMEOUT.toSeconds()
+                + " s",
+            e);
+      }
+      throw e;
+    }
     if (result.exitCode() != 0) {
       String detail = result.stderr().isBlank() ? result.stdout() : result.stderr();
       throw new HostException(
@@ -592,6 +608,15 @@ public final class HostDeployer {
               + (detail.isBlank() ? "" : ": " + detail.strip()));
     }
     return result.stdout();
+  }
+
+  /**
+   * Runs a POSIX sh command whatever the user's login shell is (csh, fish, …); the login shell's
+   * environment, PATH included, is what sh inherits.
+   */
+  private SshPool.ExecResult sh(HostTarget target, String command, Duration timeout)
+      throws HostException {
+    return pool.exec(target, "/bin/sh -c " + Shell.quote(command), timeout);
   }
 
   private static String sha256(InputStream in) throws IOException {

@@ -60,13 +60,6 @@ public final class SshPool implements AutoCloseable {
 
   private static final SecureRandom RANDOM = new SecureRandom();
 
-  static {
-    // old hosts (OpenSSH < 7.2) know only SHA-1 RSA signatures: allowed, as the last choice
-    JSch.setConfig(
-        "PubkeyAcceptedAlgorithms", JSch.getConfig("PubkeyAcceptedAlgorithms") + ",ssh-rsa");
-    JSch.setConfig("server_host_key", JSch.getConfig("server_host_key") + ",ssh-rsa");
-  }
-
   private final Duration connectTimeout;
   private final Duration checkInterval;
   private final Map<Key, Slot> slots = new ConcurrentHashMap<>();
@@ -279,7 +272,7 @@ public final class SshPool implements AutoCloseable {
     private final Semaphore channels = new Semaphore(CHANNELS_PER_SESSION);
     private final Map<Integer, Integer> forwards = new HashMap<>();
     private Session session;
-    private Slot jump;
+    private volatile Slot jump;
     private long checkedAt;
     private volatile long usedAt = System.nanoTime();
 
@@ -315,7 +308,10 @@ public final class SshPool implements AutoCloseable {
     synchronized Session session() throws HostException {
       if (session != null && session.isConnected()) {
         long now = System.nanoTime();
-        if (now - checkedAt < checkInterval.toNanos() || answers(session)) {
+        if (now - checkedAt < checkInterval.toNanos()) {
+          return session;
+        }
+        if (answers(session)) {
           checkedAt = now;
           return session;
         }
@@ -383,6 +379,10 @@ public final class SshPool implements AutoCloseable {
         opened = jsch.getSession(target.user(), target.hostname(), target.port());
         opened.setConfig("StrictHostKeyChecking", "no");
         opened.setConfig("PreferredAuthentications", "publickey");
+        // old hosts (OpenSSH < 7.2) know only SHA-1 RSA signatures: allowed, as the last choice
+        opened.setConfig(
+            "PubkeyAcceptedAlgorithms", JSch.getConfig("PubkeyAcceptedAlgorithms") + ",ssh-rsa");
+        opened.setConfig("server_host_key", JSch.getConfig("server_host_key") + ",ssh-rsa");
         opened.setServerAliveInterval(SERVER_ALIVE_INTERVAL_MS);
         opened.setServerAliveCountMax(SERVER_ALIVE_COUNT_MAX);
         opened.setDaemonThread(true);

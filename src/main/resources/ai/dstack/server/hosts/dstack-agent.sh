@@ -25,6 +25,21 @@ pause() {
   sleep "$1" 2>/dev/null || sleep 1
 }
 
+# Stops the agent: TERM, and KILL if it is still there after 10 s (a hung JVM).
+stop_agent() {
+  if alive agent.pid dstack-agent.jar; then
+    kill "$pid"
+  fi
+  i=0
+  while [ $i -lt 50 ] && alive agent.pid dstack-agent.jar; do
+    pause 0.2
+    i=$((i + 1))
+  done
+  if alive agent.pid dstack-agent.jar; then
+    kill -9 "$pid"
+  fi
+}
+
 run() {
   set -a
   # shellcheck source=/dev/null
@@ -45,9 +60,7 @@ supervise() {
   fi
   echo $$ >supervisor.pid
   # an agent whose supervisor was killed still holds the port: it goes first
-  if alive agent.pid dstack-agent.jar; then
-    kill "$pid"
-  fi
+  stop_agent
   child=
   trap 'finish' TERM INT
   while :; do
@@ -88,9 +101,7 @@ start() {
 
 restart() {
   if alive supervisor.pid "$supervisor"; then
-    if alive agent.pid dstack-agent.jar; then
-      kill "$pid"
-    fi
+    stop_agent
     echo "supervisor restarting the agent"
   else
     start

@@ -146,6 +146,23 @@ class SshPoolTest {
   }
 
   @Test
+  void sessionThatStopsAnsweringIsReplacedAtTheNextCheck() throws Exception {
+    try (SshPool pool = new SshPool(Duration.ofSeconds(1), Duration.ofMillis(200))) {
+      assertEquals(0, pool.exec(other.target(), "true", TIMEOUT).exitCode());
+      int logins = other.acceptedLogins();
+      other.suspendSessions();
+      try {
+        Thread.sleep(300); // past the check interval
+        assertEquals("fresh\n", pool.exec(other.target(), "echo fresh", TIMEOUT).stdout());
+        assertEquals(logins + 1, other.acceptedLogins());
+      } finally {
+        other.resumeSessions();
+      }
+      assertEquals(1, pool.openSessions());
+    }
+  }
+
+  @Test
   void commandRunningTooLongTimesOut() throws Exception {
     try (SshPool pool = newPool()) {
       long start = System.nanoTime();

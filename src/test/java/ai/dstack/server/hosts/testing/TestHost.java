@@ -110,15 +110,40 @@ public final class TestHost {
     startSshd();
   }
 
-  /** Kills sshd: its listener and every session it serves. Processes started over SSH stay. */
-  public synchronized void stopSshd() throws IOException {
+  /**
+   * Freezes (SIGSTOP) the sshd processes serving open connections: their TCP connections stay up
+   * but nothing answers on them, as with a hung host. The listener still accepts new ones.
+   */
+  public synchronized void suspendSessions() throws IOException {
+    signalSessions("-STOP");
+  }
+
+  /** Lets the connections {@link #suspendSessions} froze go on. */
+  public synchronized void resumeSessions() throws IOException {
+    signalSessions("-CONT");
+  }
+
+  private void signalSessions(String signal) throws IOException {
+    for (long pid : sshdProcesses()) {
+      if (sshd == null || pid != sshd.pid()) {
+        Commands.check("kill", signal, String.valueOf(pid));
+      }
+    }
+  }
+
+  private List<Long> sshdProcesses() throws IOException {
     List<Long> sshds = new ArrayList<>();
     for (String pid : Commands.check("ip", "netns", "pids", namespace).split("\\s+")) {
       if (!pid.isBlank() && isSshd(Long.parseLong(pid))) {
         sshds.add(Long.parseLong(pid));
       }
     }
-    Commands.kill(sshds);
+    return sshds;
+  }
+
+  /** Kills sshd: its listener and every session it serves. Processes started over SSH stay. */
+  public synchronized void stopSshd() throws IOException {
+    Commands.kill(sshdProcesses());
     if (sshd != null) {
       try {
         sshd.waitFor();

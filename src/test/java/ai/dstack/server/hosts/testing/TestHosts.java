@@ -50,6 +50,9 @@ public final class TestHosts implements AutoCloseable {
     if (count < 1 || count > 250) {
       throw new IllegalArgumentException("1..250 hosts, not " + count);
     }
+    if (!Commands.check("id", "-u").strip().equals("0")) {
+      throw new IllegalStateException("test hosts need root: namespaces, users and sshd");
+    }
     Files.createDirectories(REGISTRY);
     cleanUpAfterDeadRuns();
     TestHosts set = new TestHosts();
