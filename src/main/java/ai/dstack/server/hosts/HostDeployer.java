@@ -527,6 +527,8 @@ public final class HostDeployer {
       try {
         return agent.healthcheck(target);
       } catch (HostException e) {
+        // a host that no longer answers SSH will not become healthy by waiting: say so now
+        pool.exec(target, "true", STEP_TIMEOUT);
         if (System.nanoTime() > deadline) {
           throw new HostException(
               "The agent on "

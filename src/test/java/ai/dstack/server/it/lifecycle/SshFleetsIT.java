@@ -150,10 +150,17 @@ class SshFleetsIT {
     };
   }
 
+  /** The pid of the agent's JVM on the host, or -1. */
   private static long agentPid(TestHost host) throws Exception {
-    String out =
-        host.exec("pgrep -u \"$(id -u)\" -f 'dstack-agent.jar' | head -n 1").stdout().strip();
-    return out.isEmpty() ? -1 : Long.parseLong(out);
+    String line = agentProcess(host);
+    return line.isEmpty() ? -1 : Long.parseLong(line.split(" ")[0]);
+  }
+
+  private static String agentProcess(TestHost host) throws Exception {
+    // the brackets keep the pattern from matching the shell that runs pgrep
+    return host.exec("pgrep -a -u \"$(id -u)\" -f 'java.*[d]stack-agent[.]jar' | head -n 1")
+        .stdout()
+        .strip();
   }
 
   private static long memTotalMib() throws Exception {
@@ -296,7 +303,10 @@ class SshFleetsIT {
     while (System.nanoTime() < deadline && agentPid(host) > 0) {
       Thread.sleep(200);
     }
-    assertEquals(-1, agentPid(host), why);
+    assertEquals(
+        -1,
+        agentPid(host),
+        why + "; processes: " + host.exec("ps -o pid,ppid,args -u \"$(id -u)\"").stdout());
   }
 
   private static void awaitGone(String name) throws InterruptedException {
