@@ -12,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -29,7 +30,7 @@ import java.util.logging.Logger;
 /**
  * A small HTTP/1.1 server for the agent's two APIs. The JDK's server cannot hand over the socket
  * for a WebSocket upgrade ({@code /logs_ws}), and the agent carries no web framework, so this one
- * reads requests itself: one connection, one request, then close.
+ * reads requests itself, several per connection (the server polls hosts often).
  */
 public final class HttpServer implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(HttpServer.class.getName());
@@ -120,32 +121,41 @@ public final class HttpServer implements AutoCloseable {
     }
   }
 
+  /** Serves requests on one connection until the client closes it or asks to (keep-alive). */
   private void serve(Socket socket) {
     try (socket) {
       socket.setSoTimeout(120_000);
       InputStream in = new BufferedInputStream(socket.getInputStream());
       OutputStream out = socket.getOutputStream();
-      String requestLine = readLine(in);
-      if (requestLine == null || requestLine.isEmpty()) {
-        return;
+      while (!closed) {
+        String requestLine = readLine(in);
+        if (requestLine == null || requestLine.isEmpty()) {
+          return;
+        }
+        String[] parts = requestLine.split(" ");
+        if (parts.length != 3) {
+          write(out, HttpResponse.text(400, "malformed request line"), false);
+          return;
+        }
+        Map<String, String> headers = readHeaders(in);
+        boolean keepAlive =
+            parts[2].equals("HTTP/1.1") && !"close".equalsIgnoreCase(headers.get("connection"));
+        InputStream body = bodyStream(in, headers);
+        HttpRequest request = new HttpRequest(parts[0], parts[1], headers, body);
+        if (!dispatch(request, socket, in, out, keepAlive) || !keepAlive) {
+          return;
+        }
       }
-      String[] parts = requestLine.split(" ");
-      if (parts.length != 3) {
-        write(out, HttpResponse.text(400, "malformed request line"));
-        return;
-      }
-      Map<String, String> headers = readHeaders(in);
-      InputStream body = bodyStream(in, headers);
-      HttpRequest request = new HttpRequest(parts[0], parts[1], headers, body);
-      dispatch(request, socket, in, out);
-    } catch (SocketException | EOFException e) {
-      // the client went away: nothing to answer
+    } catch (SocketException | EOFException | SocketTimeoutException e) {
+      // the client went away or stayed idle: nothing to answer
     } catch (IOException e) {
       LOG.log(Level.FINE, name + ": connection failed: " + e.getMessage());
     }
   }
 
-  private void dispatch(HttpRequest request, Socket socket, InputStream in, OutputStream out)
+  /** Answers one request; false when the connection was handed to a WebSocket. */
+  private boolean dispatch(
+      HttpRequest request, Socket socket, InputStream in, OutputStream out, boolean keepAlive)
       throws IOException {
     boolean pathMatched = false;
     for (Route route : routes) {
@@ -160,7 +170,7 @@ public final class HttpServer implements AutoCloseable {
       request.pathParams(params);
       if (route.ws() != null) {
         upgrade(request, route.ws(), socket, in, out);
-        return;
+        return false;
       }
       HttpResponse response;
       try {
@@ -176,14 +186,17 @@ public final class HttpServer implements AutoCloseable {
         response = HttpResponse.text(500, "internal error: " + e.getMessage());
       }
       request.body().transferTo(OutputStream.nullOutputStream());
-      write(out, response);
-      return;
+      write(out, response, keepAlive);
+      return true;
     }
+    request.body().transferTo(OutputStream.nullOutputStream());
     write(
         out,
         pathMatched
             ? HttpResponse.text(405, "method not allowed")
-            : HttpResponse.text(404, "404 page not found"));
+            : HttpResponse.text(404, "404 page not found"),
+        keepAlive);
+    return true;
   }
 
   private void upgrade(
@@ -196,7 +209,7 @@ public final class HttpServer implements AutoCloseable {
     String key = request.header("sec-websocket-key");
     String upgrade = request.header("upgrade");
     if (key == null || upgrade == null || !upgrade.equalsIgnoreCase("websocket")) {
-      write(out, HttpResponse.text(400, "a WebSocket upgrade is expected"));
+      write(out, HttpResponse.text(400, "a WebSocket upgrade is expected"), false);
       return;
     }
     String accept = websocketAccept(key);
@@ -243,7 +256,8 @@ public final class HttpServer implements AutoCloseable {
     return params;
   }
 
-  private static void write(OutputStream out, HttpResponse response) throws IOException {
+  private static void write(OutputStream out, HttpResponse response, boolean keepAlive)
+      throws IOException {
     String head =
         "HTTP/1.1 "
             + response.status()
@@ -253,7 +267,7 @@ public final class HttpServer implements AutoCloseable {
             + response.contentType()
             + "\r\nContent-Length: "
             + response.body().length
-            + "\r\nConnection: close\r\n\r\n";
+            + (keepAlive ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n");
     out.write(head.getBytes(StandardCharsets.US_ASCII));
     out.write(response.body());
     out.flush();

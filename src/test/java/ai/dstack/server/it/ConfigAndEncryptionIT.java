@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -169,6 +170,19 @@ class ConfigAndEncryptionIT {
               memberToken,
               "{\"name\":\"hf_token\",\"value\":\"s3cr3t\"}");
       assertEquals(200, secret.status(), secret.text());
+      String fleet =
+          Json.createObjectBuilder()
+              .add(
+                  "spec",
+                  FleetsApiIT.spec(Api.uniqueName("f").toLowerCase(), List.of("192.0.2.10")))
+              .build()
+              .toString();
+      assertEquals(
+          200,
+          api.post("/api/project/main/fleets/get_plan", memberToken, fleet).status(),
+          "planning is allowed");
+      Api.Reply ssh = api.post("/api/project/main/fleets/create", memberToken, fleet);
+      assertEquals(403, ssh.status(), "allow_non_admins_manage_ssh_fleets: false: " + ssh.text());
       assertAllStoredWith("enc:aes:key1:");
       assertFalse(column("SELECT value FROM secrets").get(0).contains("s3cr3t"));
     }
@@ -205,7 +219,10 @@ class ConfigAndEncryptionIT {
       JsonObject users = done.getJsonArray("columns").getJsonObject(0);
       assertEquals("users.token", users.getString("column"));
       assertEquals(2, users.getInt("reencrypted"), done.toString());
-      assertEquals(4, done.getJsonArray("columns").size(), "users, backends (2), secrets");
+      assertEquals(
+          5,
+          done.getJsonArray("columns").size(),
+          "users, backends (2), secrets, instances' connection info");
       assertEquals(0, users.getInt("remaining"));
       assertEquals("[\"aes:key2\"]", done.getJsonArray("keys_in_use").toString());
       assertEquals("[\"aes:key1\"]", done.getJsonArray("removable_keys").toString());

@@ -67,7 +67,7 @@ public class ProjectFleetsResource {
     JsonObject body =
         JsonInput.requiredBody(call.body()) == null ? null : call.body().asJsonObject();
     Map<String, Object> spec = FleetViews.spec(body.get("spec"), List.of("body", "spec"));
-    Fleets.Plan plan = fleets.plan(call.user(), project, spec);
+    Fleets.Plan plan = fleets.plan(project, spec);
     Map<String, Object> view = new LinkedHashMap<>();
     view.put("project_name", project.getName());
     view.put("user", call.user().getName());

@@ -47,13 +47,9 @@ public class Fleets {
       FleetEntity current,
       String action) {}
 
-  /** Checks the spec as upstream does before planning or applying; 400 with its message. */
-  public FleetSpecs.Checked check(Map<String, Object> spec) {
-    return FleetSpecs.check(spec);
-  }
-
-  public Plan plan(UserEntity caller, ProjectEntity project, Map<String, Object> spec) {
-    FleetSpecs.Checked checked = check(spec);
+  /** {@code get_plan}: the spec checked, the fleet it would change, and how. */
+  public Plan plan(ProjectEntity project, Map<String, Object> spec) {
+    FleetSpecs.Checked checked = FleetSpecs.check(spec);
     FleetEntity current =
         checked.name() == null
             ? null
@@ -76,7 +72,7 @@ public class Fleets {
       Map<String, Object> spec,
       JsonObject currentResource,
       boolean force) {
-    FleetSpecs.Checked checked = check(spec);
+    FleetSpecs.Checked checked = FleetSpecs.check(spec);
     requireSshPermission(caller, project, checked.ssh());
     FleetEntity fleet =
         server
@@ -106,7 +102,7 @@ public class Fleets {
 
   /** The deprecated {@code fleets/create}: create only. */
   public FleetEntity create(UserEntity caller, ProjectEntity project, Map<String, Object> spec) {
-    FleetSpecs.Checked checked = check(spec);
+    FleetSpecs.Checked checked = FleetSpecs.check(spec);
     requireSshPermission(caller, project, checked.ssh());
     FleetEntity fleet =
         server

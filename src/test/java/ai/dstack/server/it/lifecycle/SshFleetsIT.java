@@ -48,7 +48,8 @@ class SshFleetsIT {
             .env("DSTACK_SERVER_PIPELINE_FLEETS_MIN_INTERVAL", "1")
             .env("DSTACK_SERVER_PIPELINE_FLEETS_MAX_IDLE_DELAY", "1")
             .env("DSTACK_SERVER_INSTANCE_RETRY_MAX_DELAY", "2")
-            .env("DSTACK_SERVER_SSH_CONNECT_TIMEOUT", "3");
+            .env("DSTACK_SERVER_SSH_CONNECT_TIMEOUT", "3")
+            .env("DSTACK_SERVER_INSTANCE_PROVISIONING_TIMEOUT", "25");
     server.start();
     api = new Api(server.url(), server.adminToken());
   }
@@ -237,6 +238,13 @@ class SshFleetsIT {
         instance(refused, d.address()).getString("status_message").contains("2222"),
         refused.toString());
     assertEquals("pending", instance(refused, d.address()).getString("status"));
+    JsonObject timedOut =
+        awaitFleet("broken", hostStatus(d.address(), "terminated"), "the provisioning timeout");
+    assertEquals(
+        "provisioning_timeout", instance(timedOut, d.address()).getString("termination_reason"));
+    assertTrue(
+        instance(timedOut, d.address()).getString("termination_reason_message").contains("2222"),
+        "the last error is kept: " + timedOut);
     okNull(api.post("/api/project/main/fleets/delete", body("names", List.of("broken"))));
     awaitGone("broken");
 
