@@ -125,6 +125,8 @@ public final class HttpServer implements AutoCloseable {
   private void serve(Socket socket) {
     try (socket) {
       socket.setSoTimeout(120_000);
+      // small answers on a kept-alive connection must not wait for the client's delayed ACK
+      socket.setTcpNoDelay(true);
       InputStream in = new BufferedInputStream(socket.getInputStream());
       OutputStream out = socket.getOutputStream();
       while (!closed) {
@@ -268,8 +270,12 @@ public final class HttpServer implements AutoCloseable {
             + "\r\nContent-Length: "
             + response.body().length
             + (keepAlive ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n");
-    out.write(head.getBytes(StandardCharsets.US_ASCII));
-    out.write(response.body());
+    // one write: head and body leave in the same segment
+    byte[] headBytes = head.getBytes(StandardCharsets.US_ASCII);
+    byte[] message = new byte[headBytes.length + response.body().length];
+    System.arraycopy(headBytes, 0, message, 0, headBytes.length);
+    System.arraycopy(response.body(), 0, message, headBytes.length, response.body().length);
+    out.write(message);
     out.flush();
   }
 
