@@ -16,13 +16,11 @@ import java.util.logging.Logger;
 /** One running agent: its tasks and the shim API over them. */
 public final class Agent implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(Agent.class.getName());
-  private final AgentSettings settings;
   private final Tasks tasks;
   private final HttpServer http;
   private final CountDownLatch stopped = new CountDownLatch(1);
 
   private Agent(AgentSettings settings) throws IOException {
-    this.settings = settings;
     Files.createDirectories(settings.home());
     writeHostInfo(settings.home());
     this.tasks = new Tasks(settings);
@@ -46,10 +44,6 @@ public final class Agent implements AutoCloseable {
 
   public int port() {
     return http.port();
-  }
-
-  public AgentSettings settings() {
-    return settings;
   }
 
   /** Host facts for the server, written once per agent home as upstream's shim does. */

@@ -62,11 +62,6 @@ public record AgentSettings(
     return value;
   }
 
-  public AgentSettings withKillDelay(Duration delay) {
-    return new AgentSettings(
-        home, bindHost, httpPort, version, userName, userHome, delay, pullPageEvents);
-  }
-
   public AgentSettings withPullPageEvents(int events) {
     return new AgentSettings(
         home, bindHost, httpPort, version, userName, userHome, killDelay, events);

@@ -139,10 +139,6 @@ public final class JobRunner implements AutoCloseable {
     return http.port();
   }
 
-  public Path directory() {
-    return dir;
-  }
-
   /** The key of a multi-node job's SSH mesh, once submitted (also after a restart). */
   public synchronized String clusterPublicKey() {
     return spec == null ? null : spec.clusterPublicKey();
