@@ -289,10 +289,14 @@ public class InstancePipeline implements Pipeline<InstancePipeline.Item> {
     void apply(InstanceEntity instance);
   }
 
+  /**
+   * The change, unless the API moved the instance on meanwhile (a delete during a deploy): then the
+   * next round works from its new status instead of overwriting it.
+   */
   private static Apply update(Item item, Change change) {
     return em -> {
       InstanceEntity instance = em.find(InstanceEntity.class, item.id());
-      if (instance != null) {
+      if (instance != null && instance.getStatus() == item.status()) {
         change.apply(instance);
       }
     };
