@@ -1,5 +1,6 @@
 package ai.dstack.server.api;
 
+import ai.dstack.server.config.schema.PlainTree;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
@@ -9,5 +10,10 @@ public final class Responses {
   /** Endpoints without a response model answer 200 with the JSON body {@code null}. */
   public static Response jsonNull() {
     return Response.ok("null", MediaType.APPLICATION_JSON_TYPE).build();
+  }
+
+  /** A plain tree (maps, lists, scalars; see PlainTree) as the JSON body of a 200. */
+  public static Response json(Object tree) {
+    return Response.ok(PlainTree.toJson(tree).toString(), MediaType.APPLICATION_JSON_TYPE).build();
   }
 }

@@ -1,6 +1,7 @@
 package ai.dstack.server.api.json;
 
 import ai.dstack.server.api.ApiException;
+import ai.dstack.server.config.schema.SchemaViolation;
 import jakarta.json.Json;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonArrayBuilder;
@@ -430,6 +431,13 @@ public final class JsonInput {
    */
   public static JsonObject issue(List<Object> loc, String msg, String type) {
     return issue(loc, msg, type, null);
+  }
+
+  /** The 422 entry of a schema violation found in the part of the request at {@code prefix}. */
+  public static JsonObject issue(List<Object> prefix, SchemaViolation violation) {
+    List<Object> loc = new ArrayList<>(prefix);
+    loc.addAll(violation.path());
+    return issue(loc, violation.problem(), violation.errorType());
   }
 
   private static JsonObject issue(List<Object> loc, String msg, String type, JsonObject ctx) {

@@ -15,7 +15,6 @@ import ai.dstack.server.projects.control.ProjectAccess;
 import ai.dstack.server.projects.control.Projects;
 import ai.dstack.server.projects.entity.ProjectEntity;
 import jakarta.inject.Inject;
-import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -23,7 +22,6 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -39,14 +37,14 @@ public class ProjectBackendsResource {
   @Path("create")
   public Response create(@PathParam("project") String name) {
     ProjectEntity project = admin(name);
-    return json(backends.create(project, configBody()));
+    return Responses.json(backends.create(project, configBody()));
   }
 
   @POST
   @Path("update")
   public Response update(@PathParam("project") String name) {
     ProjectEntity project = admin(name);
-    return json(backends.update(project, configBody()));
+    return Responses.json(backends.update(project, configBody()));
   }
 
   @POST
@@ -66,7 +64,7 @@ public class ProjectBackendsResource {
   public Response configInfo(
       @PathParam("project") String name, @PathParam("backend") String backend) {
     ProjectEntity project = admin(name);
-    return json(backends.configInfo(project, backendType(backend)));
+    return Responses.json(backends.configInfo(project, backendType(backend)));
   }
 
   @POST
@@ -124,21 +122,10 @@ public class ProjectBackendsResource {
       return (Map<String, Object>)
           BackendSchemas.get().apiBody().normalize(PlainTree.fromJson(body));
     } catch (AnyOfSchema.Violation v) {
-      throw ApiException.validation(v.rejections().stream().map(this::issue).toList());
+      throw ApiException.validation(
+          v.rejections().stream().map(r -> JsonInput.issue(List.of("body"), r)).toList());
     } catch (SchemaViolation v) {
-      throw ApiException.validation(List.of(issue(v)));
+      throw ApiException.validation(List.of(JsonInput.issue(List.of("body"), v)));
     }
-  }
-
-  private JsonObject issue(SchemaViolation v) {
-    List<Object> loc = new ArrayList<>();
-    loc.add("body");
-    loc.addAll(v.path());
-    return JsonInput.issue(loc, v.problem(), v.errorType());
-  }
-
-  private static Response json(Map<String, Object> config) {
-    return Response.ok(PlainTree.toJson(config).toString(), MediaType.APPLICATION_JSON_TYPE)
-        .build();
   }
 }

@@ -13,8 +13,6 @@ import ai.dstack.server.projects.entity.ProjectEntity;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
-import jakarta.ws.rs.core.MediaType;
-import jakarta.ws.rs.core.Response;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -35,9 +33,7 @@ public final class FleetViews {
     try {
       return (Map<String, Object>) FleetSchemas.SPEC.normalize(PlainTree.fromJson(value));
     } catch (SchemaViolation v) {
-      List<Object> where = new ArrayList<>(loc);
-      where.addAll(v.path());
-      throw ApiException.validation(List.of(JsonInput.issue(where, v.problem(), v.errorType())));
+      throw ApiException.validation(List.of(JsonInput.issue(loc, v)));
     }
   }
 
@@ -113,10 +109,6 @@ public final class FleetViews {
 
   private static String datetime(Instant instant) {
     return instant == null ? null : JsonOutput.datetime(instant);
-  }
-
-  static Response json(Object tree) {
-    return Response.ok(PlainTree.toJson(tree).toString(), MediaType.APPLICATION_JSON_TYPE).build();
   }
 
   /** A required list of integers; FastAPI's 422 entries otherwise. */

@@ -1,6 +1,7 @@
 package ai.dstack.server.fleets.boundary;
 
 import ai.dstack.server.api.CallContext;
+import ai.dstack.server.api.Responses;
 import ai.dstack.server.api.json.JsonInput;
 import ai.dstack.server.fleets.control.Fleets;
 import ai.dstack.server.fleets.entity.FleetEntity;
@@ -46,6 +47,6 @@ public class FleetsResource {
       result.add(
           FleetViews.fleet(fleet, byId.get(fleet.getProjectId()), instances.get(fleet.getId())));
     }
-    return FleetViews.json(result);
+    return Responses.json(result);
   }
 }

@@ -42,7 +42,7 @@ public class ProjectFleetsResource {
     in.bool("include_imported", false);
     in.validate();
     List<FleetEntity> found = fleets.list(project);
-    return FleetViews.json(views(project, found));
+    return Responses.json(views(project, found));
   }
 
   @POST
@@ -57,7 +57,7 @@ public class ProjectFleetsResource {
       throw ApiException.error("Specify either fleet name or id");
     }
     FleetEntity fleet = fleets.get(project, name, id == null ? null : id.toString());
-    return FleetViews.json(view(project, fleet));
+    return Responses.json(view(project, fleet));
   }
 
   @POST
@@ -78,7 +78,7 @@ public class ProjectFleetsResource {
     view.put("total_offers", 0L);
     view.put("max_offer_price", null);
     view.put("action", plan.action());
-    return FleetViews.json(view);
+    return Responses.json(view);
   }
 
   @POST
@@ -102,7 +102,7 @@ public class ProjectFleetsResource {
             spec,
             FleetViews.objectOrNull(plan.get("current_resource")),
             force);
-    return FleetViews.json(view(project, fleet));
+    return Responses.json(view(project, fleet));
   }
 
   @POST
@@ -113,7 +113,7 @@ public class ProjectFleetsResource {
     JsonInput.requiredBody(body);
     Map<String, Object> spec =
         FleetViews.spec(body.asJsonObject().get("spec"), List.of("body", "spec"));
-    return FleetViews.json(view(project, fleets.create(call.user(), project, spec)));
+    return Responses.json(view(project, fleets.create(call.user(), project, spec)));
   }
 
   @POST

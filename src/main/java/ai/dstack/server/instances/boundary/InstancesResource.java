@@ -1,8 +1,8 @@
 package ai.dstack.server.instances.boundary;
 
 import ai.dstack.server.api.CallContext;
+import ai.dstack.server.api.Responses;
 import ai.dstack.server.api.json.JsonInput;
-import ai.dstack.server.config.schema.PlainTree;
 import ai.dstack.server.fleets.boundary.FleetViews;
 import ai.dstack.server.fleets.control.Fleets;
 import ai.dstack.server.instances.control.Instances;
@@ -61,10 +61,6 @@ public class InstancesResource {
               visible.get(instance.getProjectId()).getName(),
               fleetNames.get(instance.getFleetId())));
     }
-    return json(result);
-  }
-
-  static Response json(Object tree) {
-    return Response.ok(PlainTree.toJson(tree).toString(), MediaType.APPLICATION_JSON_TYPE).build();
+    return Responses.json(result);
   }
 }

@@ -2,6 +2,7 @@ package ai.dstack.server.instances.boundary;
 
 import ai.dstack.server.api.ApiException;
 import ai.dstack.server.api.CallContext;
+import ai.dstack.server.api.Responses;
 import ai.dstack.server.api.json.JsonInput;
 import ai.dstack.server.fleets.boundary.FleetViews;
 import ai.dstack.server.fleets.control.Fleets;
@@ -43,6 +44,6 @@ public class ProjectInstancesResource {
     InstanceEntity instance = instances.get(project, id.toString());
     String fleetName =
         fleets.names(List.of(String.valueOf(instance.getFleetId()))).get(instance.getFleetId());
-    return InstancesResource.json(FleetViews.instance(instance, project.getName(), fleetName));
+    return Responses.json(FleetViews.instance(instance, project.getName(), fleetName));
   }
 }
