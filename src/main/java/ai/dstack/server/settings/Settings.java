@@ -27,7 +27,8 @@ public record Settings(
     Path clientConfigFile,
     Path userHome,
     boolean defaultCredsDisabled,
-    HostSettings hosts) {
+    HostSettings hosts,
+    RunSettings runs) {
 
   public enum LogFormat {
     STANDARD,
@@ -73,7 +74,8 @@ public record Settings(
         home.resolve(".dstack").resolve("config.yml"),
         home,
         env.containsKey("DSTACK_DEFAULT_CREDS_DISABLED"),
-        HostSettings.from(env));
+        HostSettings.from(env),
+        RunSettings.from(env));
   }
 
   /** A path with the home directory shown as {@code ~}, as upstream prints paths. */
