@@ -1,6 +1,5 @@
 package ai.dstack.server.api;
 
-import ai.dstack.server.config.schema.PlainTree;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
@@ -12,8 +11,8 @@ public final class Responses {
     return Response.ok("null", MediaType.APPLICATION_JSON_TYPE).build();
   }
 
-  /** A plain tree (maps, lists, scalars; see PlainTree) as the JSON body of a 200. */
+  /** A plain tree (maps, lists, scalars, raw fragments; see JsonText) as the body of a 200. */
   public static Response json(Object tree) {
-    return Response.ok(PlainTree.toJson(tree).toString(), MediaType.APPLICATION_JSON_TYPE).build();
+    return Response.ok(JsonText.write(tree), MediaType.APPLICATION_JSON_TYPE).build();
   }
 }

@@ -13,6 +13,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 
@@ -23,6 +24,8 @@ import java.util.Map;
 public final class AgentClient {
   /** Made once: {@code Json.createReader} looks its provider up on every call. */
   static final JsonReaderFactory JSON = Json.createReaderFactory(Map.of());
+
+  private static final String JSON_TYPE = "application/json";
 
   private final SshPool pool;
   private final int agentPort;
@@ -72,32 +75,49 @@ public final class AgentClient {
 
   /** The body of a 200 answer to {@code GET path}. */
   public String get(HostTarget target, String path) throws HostException {
-    return send(target, "GET", path, null);
+    return send(target, agentPort, "GET", path, null, null);
   }
 
   /** The body of a 200 answer to {@code POST path} with a JSON body. */
   public String post(HostTarget target, String path, String jsonBody) throws HostException {
-    return send(target, "POST", path, jsonBody);
+    return send(
+        target, agentPort, "POST", path, jsonBody.getBytes(StandardCharsets.UTF_8), JSON_TYPE);
+  }
+
+  /**
+   * A request to another port of the host's loopback (a job's runner API): the body of a 200
+   * answer; {@code body} null makes a GET.
+   */
+  public String send(
+      HostTarget target, int port, String method, String path, byte[] body, String contentType)
+      throws HostException {
+    return send(target, port, method, path, body, contentType, requestTimeout);
   }
 
   /**
    * One request, retried once when the connection itself fails: then the session is checked and, if
    * dead, opened again (its forward too). A retried POST may reach the agent twice if the
-   * connection broke after the agent read it; the shim API answers a repeated submit with 409.
+   * connection broke after the agent read it; the agent answers a repeated submit with 409.
    */
-  private String send(HostTarget target, String method, String path, String body)
+  public String send(
+      HostTarget target,
+      int remotePort,
+      String method,
+      String path,
+      byte[] body,
+      String contentType,
+      Duration timeout)
       throws HostException {
     for (int attempt = 1; ; attempt++) {
-      int port = pool.forward(target, agentPort);
+      int port = pool.forward(target, remotePort);
       HttpRequest.Builder request =
-          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-              .timeout(requestTimeout);
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(timeout);
       if (body == null) {
-        request.GET();
+        request.method(method, HttpRequest.BodyPublishers.noBody());
       } else {
         request
-            .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(body));
+            .header("Content-Type", contentType)
+            .method(method, HttpRequest.BodyPublishers.ofByteArray(body));
       }
       HttpResponse<String> response;
       try {
@@ -111,7 +131,7 @@ public final class AgentClient {
                 + " "
                 + path
                 + " within "
-                + requestTimeout.toSeconds()
+                + timeout.toSeconds()
                 + " s",
             e);
       } catch (IOException e) {
@@ -125,7 +145,7 @@ public final class AgentClient {
             "The agent on "
                 + target.hostname()
                 + " is not reachable on port "
-                + agentPort
+                + remotePort
                 + ": "
                 + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()),
             e);

@@ -26,6 +26,7 @@ public class HostAccess {
   @Inject private ServerContext server;
   private SshPool pool;
   private HostDeployer deployer;
+  private AgentClient agent;
   private Path agentJar;
   private HostSettings settings;
 
@@ -33,8 +34,8 @@ public class HostAccess {
   void open() {
     settings = server.settings().hosts();
     pool = new SshPool(settings.connectTimeout(), Duration.ofSeconds(30));
-    deployer =
-        new HostDeployer(pool, new AgentClient(pool, settings.agentPort(), Duration.ofSeconds(9)));
+    agent = new AgentClient(pool, settings.agentPort(), Duration.ofSeconds(9));
+    deployer = new HostDeployer(pool, agent);
     agentJar = unpackAgentJar(server.settings().serverDir().resolve("agent"));
   }
 
@@ -45,6 +46,11 @@ public class HostAccess {
 
   public SshPool pool() {
     return pool;
+  }
+
+  /** The agents' HTTP APIs (shim and job runners) over the pooled sessions. */
+  public AgentClient agent() {
+    return agent;
   }
 
   public HostDeployer deployer() {

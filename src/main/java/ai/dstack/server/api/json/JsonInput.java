@@ -126,6 +126,11 @@ public final class JsonInput {
     return bounded(field, defaulted(field, this::intValue), fallback, min, max);
   }
 
+  /** An {@code Optional[int]} with bounds: absent or null gives null. */
+  public Integer optInteger(String field, Integer min, Integer max) {
+    return bounded(field, optional(field, this::intValue), null, min, max);
+  }
+
   private Integer bounded(
       String field, BigInteger value, Integer fallback, Integer min, Integer max) {
     if (value == null) {

@@ -255,7 +255,7 @@ public class InstancePipeline implements Pipeline<InstancePipeline.Item> {
 
   /** How to log in to the instance's host, from its {@code remote_connection_info}. */
   @SuppressWarnings("unchecked")
-  static HostTarget target(Map<String, Object> connection) {
+  public static HostTarget target(Map<String, Object> connection) {
     ProxyJump proxy = null;
     if (connection.get("ssh_proxy") instanceof Map<?, ?> jump) {
       proxy =

@@ -12,7 +12,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.PersistenceException;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
@@ -39,6 +41,21 @@ public class Secrets {
                         SecretEntity.class)
                     .setParameter("project", project.getId())
                     .getResultList());
+  }
+
+  /** The project's readable secrets by name, for interpolation into jobs (no permission check). */
+  public static Map<String, String> values(EntityManager em, String projectId) {
+    Map<String, String> values = new HashMap<>();
+    for (SecretEntity secret :
+        em.createQuery(
+                "SELECT s FROM SecretEntity s WHERE s.projectId = :project", SecretEntity.class)
+            .setParameter("project", projectId)
+            .getResultList()) {
+      if (secret.getValue() != null && secret.getValue().readable()) {
+        values.put(secret.getName(), secret.getValue().plaintext());
+      }
+    }
+    return values;
   }
 
   public SecretEntity get(UserEntity caller, ProjectEntity project, String name) {

@@ -1,0 +1,551 @@
+package ai.dstack.server.runs.control;
+
+import ai.dstack.server.ServerContext;
+import ai.dstack.server.api.ApiException;
+import ai.dstack.server.api.JsonText;
+import ai.dstack.server.db.Keyset;
+import ai.dstack.server.db.Times;
+import ai.dstack.server.fleets.control.ResourceNames;
+import ai.dstack.server.fleets.entity.FleetEntity;
+import ai.dstack.server.fleets.entity.FleetStatus;
+import ai.dstack.server.instances.entity.InstanceEntity;
+import ai.dstack.server.instances.entity.InstanceStatus;
+import ai.dstack.server.projects.control.Projects;
+import ai.dstack.server.projects.entity.ProjectEntity;
+import ai.dstack.server.runs.entity.JobEntity;
+import ai.dstack.server.runs.entity.RunEntity;
+import ai.dstack.server.runs.entity.RunStatus;
+import ai.dstack.server.users.entity.UserEntity;
+import ai.dstack.server.workers.Workers;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonString;
+import jakarta.persistence.EntityManager;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.logging.Logger;
+
+/**
+ * Runs of a project (API.md §2.7, §4.1): plans with offers from the project's fleets, submission (a
+ * run row and one job row per node), stop, delete, reads. Everything after submission happens in
+ * the run and job pipelines.
+ */
+@ApplicationScoped
+public class Runs {
+  private static final Logger LOG = Logger.getLogger(Runs.class.getName());
+  public static final String RUN_PIPELINE = "runs";
+  public static final String JOBS_SUBMITTED_PIPELINE = "jobs_submitted";
+  public static final String JOBS_RUNNING_PIPELINE = "jobs_running";
+  public static final String JOBS_TERMINATING_PIPELINE = "jobs_terminating";
+  static final String NO_FLEETS_MESSAGE =
+      "No matching fleet found. Possible reasons:"
+          + " https://dstack.ai/docs/guides/troubleshooting/#no-fleets";
+  private static final int DEFAULT_MAX_OFFERS = 50;
+
+  @Inject private ServerContext server;
+  @Inject private Projects projects;
+  @Inject private Workers workers;
+
+  /** A job of a plan: its spec and the offers that could take it. */
+  public record JobPlan(Map<String, Object> jobSpec, List<Offers.Offer> offers, int totalOffers) {}
+
+  public record Plan(
+      Map<String, Object> spec,
+      Map<String, Object> effectiveSpec,
+      List<JobPlan> jobPlans,
+      RunEntity current,
+      String action) {}
+
+  /** {@code get_plan}: the effective spec, job specs with offers, the run it would replace. */
+  public Plan plan(
+      UserEntity caller, ProjectEntity project, Map<String, Object> spec, Integer maxOffers) {
+    Map<String, Object> effective = RunSpecs.effective(spec, caller.getSshPublicKey());
+    String name = (String) spec.get("run_name");
+    int shown = maxOffers == null ? DEFAULT_MAX_OFFERS : maxOffers;
+    return server
+        .database()
+        .read(
+            em -> {
+              RunEntity current = name == null ? null : findByName(em, project, name);
+              List<InstanceEntity> instances = candidateInstances(em, project, effective);
+              List<JobPlan> jobPlans = new ArrayList<>();
+              for (Map<String, Object> jobSpec : JobSpecs.forReplica(effective, name, 0)) {
+                @SuppressWarnings("unchecked")
+                List<Offers.Offer> offers =
+                    Offers.match(instances, (Map<String, Object>) jobSpec.get("requirements"));
+                jobPlans.add(
+                    new JobPlan(
+                        jobSpec, offers.subList(0, Math.min(shown, offers.size())), offers.size()));
+              }
+              String action =
+                  current != null
+                          && !current.getStatus().finished()
+                          && RunSpecs.updatableInPlace(
+                              RunSpecs.parse(current.getRunSpec()), effective)
+                      ? "update"
+                      : "create";
+              return new Plan(spec, effective, jobPlans, current, action);
+            });
+  }
+
+  /**
+   * {@code runs/apply}: a new submission unless an active run of that name exists; then the plan
+   * must have been made against it (or {@code force}) and only in-place fields may change.
+   */
+  public RunEntity apply(
+      UserEntity caller,
+      ProjectEntity project,
+      Map<String, Object> spec,
+      JsonObject currentResource,
+      boolean force) {
+    Map<String, Object> effective = RunSpecs.effective(spec, caller.getSshPublicKey());
+    String name = (String) effective.get("run_name");
+    RunEntity run =
+        server
+            .database()
+            .tx(
+                em -> {
+                  lockNames(em, project);
+                  RunEntity existing = name == null ? null : findByName(em, project, name);
+                  if (existing != null && !existing.getStatus().finished()) {
+                    if (!force && !sameResource(existing, currentResource)) {
+                      throw ApiException.error(
+                          "Failed to apply plan. Resource has been changed. Try again or use force"
+                              + " apply.");
+                    }
+                    if (!RunSpecs.updatableInPlace(
+                        RunSpecs.parse(existing.getRunSpec()), effective)) {
+                      throw ApiException.error("Cannot override active run. Stop the run first.");
+                    }
+                    updateInPlace(existing, effective);
+                    return existing;
+                  }
+                  return submit(em, caller, project, effective, existing);
+                });
+    workers.hint(JOBS_SUBMITTED_PIPELINE);
+    workers.hint(RUN_PIPELINE);
+    return run;
+  }
+
+  /** The deprecated {@code runs/submit}: a new run, refused if an active one has the name. */
+  public RunEntity submit(UserEntity caller, ProjectEntity project, Map<String, Object> spec) {
+    Map<String, Object> effective = RunSpecs.effective(spec, caller.getSshPublicKey());
+    String name = (String) effective.get("run_name");
+    RunEntity run =
+        server
+            .database()
+            .tx(
+                em -> {
+                  lockNames(em, project);
+                  RunEntity existing = name == null ? null : findByName(em, project, name);
+                  if (existing != null && !existing.getStatus().finished()) {
+                    throw ApiException.resourceExists();
+                  }
+                  return submit(em, caller, project, effective, existing);
+                });
+    workers.hint(JOBS_SUBMITTED_PIPELINE);
+    workers.hint(RUN_PIPELINE);
+    return run;
+  }
+
+  private RunEntity submit(
+      EntityManager em,
+      UserEntity caller,
+      ProjectEntity project,
+      Map<String, Object> effective,
+      RunEntity finishedWithSameName) {
+    String repoRowId = repoRowId(em, project, (String) effective.get("repo_id"));
+    if (finishedWithSameName != null) {
+      finishedWithSameName.setDeleted(true);
+    }
+    String name = (String) effective.get("run_name");
+    if (name == null) {
+      name = freeName(em, project);
+      effective.put("run_name", name);
+    }
+    Instant now = Times.now();
+    Map<String, Object> configuration = RunSpecs.configuration(effective);
+    RunEntity run =
+        new RunEntity(
+            UUID.randomUUID().toString(),
+            project.getId(),
+            caller.getId(),
+            repoRowId,
+            name,
+            JsonText.write(effective),
+            ((Number) configuration.get("priority")).intValue(),
+            now);
+    em.persist(run);
+    for (Map<String, Object> jobSpec : JobSpecs.forReplica(effective, name, 0)) {
+      em.persist(
+          new JobEntity(
+              UUID.randomUUID().toString(),
+              project.getId(),
+              run.getId(),
+              name,
+              0,
+              ((Number) jobSpec.get("job_num")).intValue(),
+              (String) jobSpec.get("job_name"),
+              0,
+              0,
+              JsonText.write(jobSpec),
+              now));
+    }
+    LOG.info(
+        "Run " + name + " submitted in project " + project.getName() + " by " + caller.getName());
+    return run;
+  }
+
+  private static void updateInPlace(RunEntity run, Map<String, Object> effective) {
+    effective.put("run_name", run.getRunName());
+    run.setRunSpec(JsonText.write(effective));
+    run.setPriority(((Number) RunSpecs.configuration(effective).get("priority")).intValue());
+    LOG.info("Run " + run.getRunName() + " updated in place");
+  }
+
+  /** The echoed {@code current_resource} names the run as it is now (id and spec). */
+  private static boolean sameResource(RunEntity run, JsonObject current) {
+    if (current == null || !(current.get("id") instanceof JsonString id)) {
+      return false;
+    }
+    if (!id.getString().equals(run.getId())) {
+      return false;
+    }
+    Map<String, Object> stored = RunSpecs.parse(run.getRunSpec());
+    Map<String, Object> echoed;
+    try {
+      echoed = RunSpecs.read(current.get("run_spec"), List.of("body", "plan", "current_resource"));
+    } catch (ApiException e) {
+      return false;
+    }
+    return RunSpecs.updatableInPlace(stored, echoed)
+        && RunSpecs.configuration(stored).equals(RunSpecs.configuration(echoed));
+  }
+
+  /** Name generation and the same-name check are serialized per project (other replicas too). */
+  private void lockNames(EntityManager em, ProjectEntity project) {
+    server.database().advisoryXactLock(em, "run_names_" + project.getId());
+  }
+
+  private static String freeName(EntityManager em, ProjectEntity project) {
+    for (int attempt = 0; ; attempt++) {
+      String name = ResourceNames.generate();
+      if (findByName(em, project, name) == null || attempt > 100) {
+        return name;
+      }
+    }
+  }
+
+  /** The repo row a spec's {@code repo_id} names: it must have been initialised. */
+  private static String repoRowId(EntityManager em, ProjectEntity project, String repoName) {
+    @SuppressWarnings("unchecked")
+    List<Object> ids =
+        em.createNativeQuery("SELECT id FROM repos WHERE project_id = ? AND name = ?")
+            .setParameter(1, project.getId())
+            .setParameter(2, repoName)
+            .getResultList();
+    if (ids.isEmpty()) {
+      throw ApiException.clientError("repo_does_not_exist", "Repo " + repoName + " does not exist");
+    }
+    return ids.get(0).toString();
+  }
+
+  /** The latest non-deleted run of that name. */
+  static RunEntity findByName(EntityManager em, ProjectEntity project, String name) {
+    List<RunEntity> found =
+        em.createQuery(
+                "SELECT r FROM RunEntity r WHERE r.projectId = :project AND r.runName = :name"
+                    + " AND r.deleted = false ORDER BY r.submittedAt DESC",
+                RunEntity.class)
+            .setParameter("project", project.getId())
+            .setParameter("name", name)
+            .setMaxResults(1)
+            .getResultList();
+    return found.isEmpty() ? null : found.get(0);
+  }
+
+  /** Idle or busy instances of the project's active fleets the run may use. */
+  @SuppressWarnings("unchecked")
+  static List<InstanceEntity> candidateInstances(
+      EntityManager em, ProjectEntity project, Map<String, Object> effective) {
+    List<FleetEntity> fleets =
+        em.createQuery(
+                "SELECT f FROM FleetEntity f WHERE f.projectId = :project AND f.deleted = false"
+                    + " AND f.status = :active",
+                FleetEntity.class)
+            .setParameter("project", project.getId())
+            .setParameter("active", FleetStatus.ACTIVE)
+            .getResultList();
+    Object wanted = RunSpecs.merged(effective, "fleets");
+    if (wanted instanceof List<?> names) {
+      List<String> allowed = new ArrayList<>();
+      for (Object item : names) {
+        allowed.add(
+            item instanceof Map<?, ?> ref ? String.valueOf(ref.get("name")) : item.toString());
+      }
+      fleets = fleets.stream().filter(f -> allowed.contains(f.getName())).toList();
+    }
+    Object backends = RunSpecs.merged(effective, "backends");
+    if (fleets.isEmpty()
+        || backends instanceof List<?> list && !list.isEmpty() && !list.contains("remote")) {
+      return List.of();
+    }
+    return em.createQuery(
+            "SELECT i FROM InstanceEntity i WHERE i.fleetId IN :fleets AND i.deleted = false"
+                + " AND i.status IN :statuses ORDER BY i.createdAt, i.id",
+            InstanceEntity.class)
+        .setParameter("fleets", fleets.stream().map(FleetEntity::getId).toList())
+        .setParameter("statuses", List.of(InstanceStatus.IDLE, InstanceStatus.BUSY))
+        .getResultList();
+  }
+
+  /** Whether the project has an active fleet the run may use (for the "no fleets" message). */
+  static boolean hasMatchingFleet(
+      EntityManager em, String projectId, Map<String, Object> effective) {
+    List<String> names =
+        em.createQuery(
+                "SELECT f.name FROM FleetEntity f WHERE f.projectId = :project AND f.deleted = false"
+                    + " AND f.status = :active",
+                String.class)
+            .setParameter("project", projectId)
+            .setParameter("active", FleetStatus.ACTIVE)
+            .getResultList();
+    Object wanted = RunSpecs.merged(effective, "fleets");
+    if (!(wanted instanceof List<?> list)) {
+      return !names.isEmpty();
+    }
+    return list.stream()
+        .map(
+            item ->
+                item instanceof Map<?, ?> ref ? String.valueOf(ref.get("name")) : item.toString())
+        .anyMatch(names::contains);
+  }
+
+  /** {@code runs/get}: by name (not deleted) or by id (also deleted). */
+  public RunEntity get(ProjectEntity project, String name, String id) {
+    RunEntity run =
+        server
+            .database()
+            .read(
+                em -> {
+                  if (id != null) {
+                    RunEntity byId = em.find(RunEntity.class, id);
+                    return byId != null && byId.getProjectId().equals(project.getId())
+                        ? byId
+                        : null;
+                  }
+                  return findByName(em, project, name);
+                });
+    if (run == null) {
+      throw ApiException.resourceNotExists("Run not found");
+    }
+    return run;
+  }
+
+  /**
+   * {@code runs/stop}: active runs move to {@code terminating} with the user's reason; the run
+   * pipeline stops their jobs. Unknown and finished runs are skipped.
+   */
+  public void stop(UserEntity caller, ProjectEntity project, List<String> names, boolean abort) {
+    String reason = abort ? "ABORTED_BY_USER" : "STOPPED_BY_USER";
+    int stopped =
+        server
+            .database()
+            .tx(
+                em -> {
+                  int count = 0;
+                  for (String name : names) {
+                    RunEntity run = findByName(em, project, name);
+                    if (run == null || run.getStatus().finished()) {
+                      continue;
+                    }
+                    if (run.getStatus() == RunStatus.TERMINATING
+                        && !(abort && "STOPPED_BY_USER".equals(run.getTerminationReason()))) {
+                      continue;
+                    }
+                    run.setStatus(RunStatus.TERMINATING);
+                    run.setTerminationReason(reason);
+                    LOG.info(
+                        "Run "
+                            + name
+                            + (abort ? " aborted" : " stopped")
+                            + " by "
+                            + caller.getName());
+                    count++;
+                  }
+                  return count;
+                });
+    if (stopped > 0) {
+      workers.hint(RUN_PIPELINE);
+    }
+  }
+
+  /** {@code runs/delete}: finished runs are marked deleted; any active one refuses them all. */
+  public void delete(UserEntity caller, ProjectEntity project, List<String> names) {
+    server
+        .database()
+        .txRun(
+            em -> {
+              List<RunEntity> runs = new ArrayList<>();
+              for (String name : names) {
+                RunEntity run = findByName(em, project, name);
+                if (run != null) {
+                  runs.add(run);
+                }
+              }
+              List<String> active =
+                  runs.stream()
+                      .filter(r -> !r.getStatus().finished())
+                      .map(r -> "'" + r.getRunName() + "'")
+                      .toList();
+              if (!active.isEmpty()) {
+                throw ApiException.error(
+                    "Cannot delete active runs: [" + String.join(", ", active) + "]");
+              }
+              for (RunEntity run : runs) {
+                run.setDeleted(true);
+                LOG.info("Run " + run.getRunName() + " deleted by " + caller.getName());
+              }
+            });
+  }
+
+  /** Filters of {@code /api/runs/list}. */
+  public record ListQuery(
+      String projectName, String repoId, String username, boolean onlyActive, Keyset keyset) {}
+
+  /** {@code /api/runs/list}: runs of the projects the caller sees, newest first by default. */
+  public List<RunEntity> list(UserEntity caller, ListQuery query) {
+    Map<String, ProjectEntity> visible = new HashMap<>();
+    for (ProjectEntity project : projects.listVisible(caller)) {
+      if (query.projectName() == null || project.getName().equals(query.projectName())) {
+        visible.put(project.getId(), project);
+      }
+    }
+    if (visible.isEmpty() || query.repoId() != null && query.projectName() == null) {
+      return List.of();
+    }
+    return server
+        .database()
+        .read(
+            em -> {
+              String userId = null;
+              if (query.username() != null) {
+                List<String> ids =
+                    em.createQuery(
+                            "SELECT u.id FROM UserEntity u WHERE u.name = :name", String.class)
+                        .setParameter("name", query.username())
+                        .getResultList();
+                if (ids.isEmpty()) {
+                  throw ApiException.resourceNotExists("User not found");
+                }
+                userId = ids.get(0);
+              }
+              String repoRowId = null;
+              if (query.repoId() != null) {
+                @SuppressWarnings("unchecked")
+                List<Object> repos =
+                    em.createNativeQuery("SELECT id FROM repos WHERE project_id = ? AND name = ?")
+                        .setParameter(1, visible.keySet().iterator().next())
+                        .setParameter(2, query.repoId())
+                        .getResultList();
+                if (repos.isEmpty()) {
+                  return List.<RunEntity>of();
+                }
+                repoRowId = repos.get(0).toString();
+              }
+              Keyset keyset = query.keyset();
+              StringBuilder jpql =
+                  new StringBuilder("SELECT r FROM RunEntity r WHERE r.projectId IN :projects");
+              if (userId != null) {
+                jpql.append(" AND r.userId = :user");
+              }
+              if (repoRowId != null) {
+                jpql.append(" AND r.repoId = :repo");
+              }
+              if (query.onlyActive()) {
+                jpql.append(" AND r.status NOT IN :finished");
+              }
+              jpql.append(keyset.condition("r.submittedAt", "r.id"));
+              jpql.append(keyset.orderBy("r.submittedAt", "r.id"));
+              var typed =
+                  em.createQuery(jpql.toString(), RunEntity.class)
+                      .setParameter("projects", new ArrayList<>(visible.keySet()));
+              if (userId != null) {
+                typed.setParameter("user", userId);
+              }
+              if (repoRowId != null) {
+                typed.setParameter("repo", repoRowId);
+              }
+              if (query.onlyActive()) {
+                typed.setParameter(
+                    "finished", List.of(RunStatus.DONE, RunStatus.FAILED, RunStatus.TERMINATED));
+              }
+              return keyset.results(typed);
+            });
+  }
+
+  /** The job rows of these runs, by run id, ordered by replica, job and submission. */
+  public Map<String, List<JobEntity>> jobsOf(List<RunEntity> runs) {
+    if (runs.isEmpty()) {
+      return Map.of();
+    }
+    List<String> ids = runs.stream().map(RunEntity::getId).toList();
+    List<JobEntity> jobs =
+        server
+            .database()
+            .read(
+                em ->
+                    em.createQuery(
+                            "SELECT j FROM JobEntity j WHERE j.runId IN :runs"
+                                + " ORDER BY j.replicaNum, j.jobNum, j.submissionNum",
+                            JobEntity.class)
+                        .setParameter("runs", ids)
+                        .getResultList());
+    Map<String, List<JobEntity>> byRun = new LinkedHashMap<>();
+    for (JobEntity job : jobs) {
+      byRun.computeIfAbsent(job.getRunId(), k -> new ArrayList<>()).add(job);
+    }
+    return byRun;
+  }
+
+  /** Names of the users and projects these runs refer to, by id. */
+  public Map<String, String> namesOf(List<RunEntity> runs) {
+    if (runs.isEmpty()) {
+      return Map.of();
+    }
+    List<String> userIds = runs.stream().map(RunEntity::getUserId).distinct().toList();
+    List<String> projectIds = runs.stream().map(RunEntity::getProjectId).distinct().toList();
+    List<String> fleetIds =
+        runs.stream().map(RunEntity::getFleetId).filter(f -> f != null).distinct().toList();
+    return server
+        .database()
+        .read(
+            em -> {
+              Map<String, String> names = new HashMap<>();
+              em.createQuery(
+                      "SELECT u.id, u.name FROM UserEntity u WHERE u.id IN :ids", Object[].class)
+                  .setParameter("ids", userIds)
+                  .getResultList()
+                  .forEach(row -> names.put((String) row[0], (String) row[1]));
+              em.createQuery(
+                      "SELECT p.id, p.name FROM ProjectEntity p WHERE p.id IN :ids", Object[].class)
+                  .setParameter("ids", projectIds)
+                  .getResultList()
+                  .forEach(row -> names.put((String) row[0], (String) row[1]));
+              if (!fleetIds.isEmpty()) {
+                em.createQuery(
+                        "SELECT f.id, f.name FROM FleetEntity f WHERE f.id IN :ids", Object[].class)
+                    .setParameter("ids", fleetIds)
+                    .getResultList()
+                    .forEach(row -> names.put((String) row[0], (String) row[1]));
+              }
+              return names;
+            });
+  }
+}

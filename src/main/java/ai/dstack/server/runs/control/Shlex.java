@@ -1,0 +1,58 @@
+package ai.dstack.server.runs.control;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** POSIX shell word splitting (quotes and backslashes), as an {@code entrypoint} is split. */
+final class Shlex {
+  private Shlex() {}
+
+  static List<String> split(String line) {
+    List<String> words = new ArrayList<>();
+    StringBuilder word = new StringBuilder();
+    boolean inWord = false;
+    char quote = 0;
+    for (int i = 0; i < line.length(); i++) {
+      char c = line.charAt(i);
+      if (quote == '\'') {
+        if (c == '\'') {
+          quote = 0;
+        } else {
+          word.append(c);
+        }
+      } else if (quote == '"') {
+        if (c == '"') {
+          quote = 0;
+        } else if (c == '\\'
+            && i + 1 < line.length()
+            && "\"\\$`".indexOf(line.charAt(i + 1)) >= 0) {
+          word.append(line.charAt(++i));
+        } else {
+          word.append(c);
+        }
+      } else if (c == '\'' || c == '"') {
+        quote = c;
+        inWord = true;
+      } else if (c == '\\' && i + 1 < line.length()) {
+        word.append(line.charAt(++i));
+        inWord = true;
+      } else if (Character.isWhitespace(c)) {
+        if (inWord) {
+          words.add(word.toString());
+          word.setLength(0);
+          inWord = false;
+        }
+      } else {
+        word.append(c);
+        inWord = true;
+      }
+    }
+    if (quote != 0) {
+      throw new IllegalArgumentException("No closing quotation in: " + line);
+    }
+    if (inWord) {
+      words.add(word.toString());
+    }
+    return words;
+  }
+}

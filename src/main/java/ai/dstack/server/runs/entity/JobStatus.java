@@ -1,0 +1,24 @@
+package ai.dstack.server.runs.entity;
+
+import java.util.Locale;
+
+/** API.md §3.1; the database keeps the upper-case names. */
+public enum JobStatus {
+  SUBMITTED,
+  PROVISIONING,
+  PULLING,
+  RUNNING,
+  TERMINATING,
+  TERMINATED,
+  ABORTED,
+  FAILED,
+  DONE;
+
+  public boolean finished() {
+    return this == TERMINATED || this == ABORTED || this == FAILED || this == DONE;
+  }
+
+  public String wire() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+}
