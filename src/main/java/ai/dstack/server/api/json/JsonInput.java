@@ -178,6 +178,21 @@ public final class JsonInput {
     return optional(field, this::uuidValue);
   }
 
+  /** A required {@code UUID4} field: any other UUID version is pydantic's version error. */
+  public UUID uuid4(String field) {
+    UUID value = required(field, this::uuidValue);
+    if (value != null && value.version() != 4) {
+      issues.add(
+          issue(
+              at(field),
+              "uuid version 4 expected",
+              "value_error.uuid.version",
+              Json.createObjectBuilder().add("required_version", 4).build()));
+      return null;
+    }
+    return value;
+  }
+
   /** A string that must match a pattern, reported as pydantic's {@code constr(regex=…)} does. */
   public String optPattern(String field, Pattern pattern) {
     String value = optString(field);
