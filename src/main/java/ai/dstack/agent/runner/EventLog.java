@@ -105,8 +105,12 @@ final class EventLog {
     return first == 0 ? 0 : Math.max(0, rawEnds[first - 1]);
   }
 
-  /** Up to {@code limit} events with a timestamp above {@code after}, as wire objects. */
-  synchronized Page after(long after, int limit) throws IOException {
+  /**
+   * Up to {@code limit} events with a timestamp above {@code after}, as wire objects, stopping
+   * once their messages reach {@code maxBytes} (at least one event): a page's size is bounded
+   * however long the lines are.
+   */
+  synchronized Page after(long after, int limit, long maxBytes) throws IOException {
     int first = firstAfter(after);
     int last = Math.min(size, first + limit);
     List<Map<String, Object>> events = new ArrayList<>();
@@ -117,10 +121,15 @@ final class EventLog {
             new BufferedReader(
                 new InputStreamReader(
                     Channels.newInputStream(raf.getChannel()), StandardCharsets.UTF_8));
+        long bytes = 0;
         for (int i = first; i < last; i++) {
           Map<String, Object> event = Json.parseObject(reader.readLine());
           event.remove("raw_end");
           events.add(event);
+          bytes += String.valueOf(event.get("message")).length();
+          if (bytes >= maxBytes) {
+            last = i + 1;
+          }
         }
       }
     }

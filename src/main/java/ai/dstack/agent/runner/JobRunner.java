@@ -377,7 +377,19 @@ public final class JobRunner implements AutoCloseable {
     return base.resolve(result).normalize();
   }
 
+  /** Base64 bytes of log messages per stream in one pull answer unless {@code max_bytes} says. */
+  static final long DEFAULT_PULL_BYTES = 4L * 1024 * 1024;
+
   private HttpResponse pull(HttpRequest request) throws IOException {
+    long maxBytes = DEFAULT_PULL_BYTES;
+    String bytes = request.query("max_bytes");
+    if (bytes != null) {
+      try {
+        maxBytes = Math.max(1, Long.parseLong(bytes));
+      } catch (NumberFormatException e) {
+        throw new HttpException(400, "max_bytes must be an integer");
+      }
+    }
     long after = 0;
     String timestamp = request.query("timestamp");
     if (timestamp != null) {
@@ -387,16 +399,16 @@ public final class JobRunner implements AutoCloseable {
         throw new HttpException(400, "timestamp must be an integer");
       }
     }
-    return HttpResponse.json(history(after));
+    return HttpResponse.json(history(after, maxBytes));
   }
 
   /**
    * Events after {@code after}, at most a page of log events; {@code last_updated} is the cursor.
    */
-  synchronized Map<String, Object> history(long after) throws IOException {
+  synchronized Map<String, Object> history(long after, long maxBytes) throws IOException {
     int limit = settings.pullPageEvents();
-    EventLog.Page job = jobLogs.after(after, limit);
-    EventLog.Page runner = runnerLogs.after(after, limit);
+    EventLog.Page job = jobLogs.after(after, limit, maxBytes);
+    EventLog.Page runner = runnerLogs.after(after, limit, maxBytes);
     long cutoff = Long.MAX_VALUE;
     if (job.truncated()) {
       cutoff = Math.min(cutoff, lastTimestamp(job.events()));

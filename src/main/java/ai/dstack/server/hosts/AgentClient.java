@@ -43,6 +43,11 @@ public final class AgentClient {
             .build();
   }
 
+  /** The port the host agents' shim API listens on. */
+  public int agentPort() {
+    return agentPort;
+  }
+
   /** {@code GET /api/healthcheck}: {@code {service, version}} of a dstack agent (or shim). */
   public Map<String, Object> healthcheck(HostTarget target) throws HostException {
     String body = get(target, "/api/healthcheck");

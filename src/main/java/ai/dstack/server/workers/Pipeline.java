@@ -1,6 +1,7 @@
 package ai.dstack.server.workers;
 
 import jakarta.persistence.EntityManager;
+import java.util.List;
 
 /**
  * One kind of resource the engine moves forward: which rows are eligible, and the three steps for
@@ -44,5 +45,26 @@ public interface Pipeline<T> {
     Apply NOTHING = em -> {};
 
     void apply(EntityManager em);
+
+    /** Pipelines to wake once these writes are committed. */
+    default List<String> hints() {
+      return List.of();
+    }
+
+    /** These writes, then a wake-up for the pipelines that take the rows on from there. */
+    static Apply hinting(Apply writes, String... pipelines) {
+      List<String> names = List.of(pipelines);
+      return new Apply() {
+        @Override
+        public void apply(EntityManager em) {
+          writes.apply(em);
+        }
+
+        @Override
+        public List<String> hints() {
+          return names;
+        }
+      };
+    }
   }
 }

@@ -42,7 +42,7 @@ public final class PipelineEngine {
 
   public synchronized <T> void register(Pipeline<T> pipeline) {
     PipelineSettings settings = pipeline.defaults().overriddenBy(env, pipeline.name());
-    runners.put(pipeline.name(), new PipelineRunner<>(pipeline, settings, db, replica));
+    runners.put(pipeline.name(), new PipelineRunner<>(pipeline, settings, db, replica, this::hint));
   }
 
   public synchronized void start() {

@@ -17,6 +17,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -44,7 +45,18 @@ final class PipelineRunner<T> {
   private volatile boolean running = true;
   private final List<Thread> threads = new ArrayList<>();
 
-  PipelineRunner(Pipeline<T> pipeline, PipelineSettings settings, Database db, String replica) {
+  private final Consumer<String> hints;
+
+  /**
+   * @param hints wakes a pipeline (this replica's and the others')
+   */
+  PipelineRunner(
+      Pipeline<T> pipeline,
+      PipelineSettings settings,
+      Database db,
+      String replica,
+      Consumer<String> hints) {
+    this.hints = hints;
     this.pipeline = pipeline;
     this.settings = settings;
     this.db = db;
@@ -254,6 +266,8 @@ final class PipelineRunner<T> {
     }
     if (!applied) {
       log.fine(() -> "Lease of " + lease + " was lost; its result is dropped");
+    } else if (apply != null) {
+      apply.hints().forEach(hints);
     }
   }
 

@@ -1,0 +1,536 @@
+package ai.dstack.server.it.lifecycle;
+
+import static ai.dstack.server.it.Expect.body;
+import static ai.dstack.server.it.Expect.clientError;
+import static ai.dstack.server.it.Expect.error;
+import static ai.dstack.server.it.Expect.ok;
+import static ai.dstack.server.it.Expect.okArray;
+import static ai.dstack.server.it.Expect.okNull;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.dstack.server.hosts.testing.TestHost;
+import ai.dstack.server.hosts.testing.TestHosts;
+import ai.dstack.server.it.Api;
+import ai.dstack.server.it.DstackServer;
+import ai.dstack.server.it.Expect;
+import ai.dstack.server.it.Traces;
+import jakarta.json.Json;
+import jakarta.json.JsonArray;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonObjectBuilder;
+import jakarta.json.JsonValue;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Tasks end to end on real hosts (network namespaces with their own sshd, TestHosts): the CLI's
+ * request bodies submit runs to the WAR in Payara Micro, which deploys the agent, starts the jobs
+ * through it, pulls their logs and stops them.
+ */
+class RunsIT {
+  private static final Duration WAIT = Duration.ofSeconds(120);
+  private static TestHosts hosts;
+  private static DstackServer server;
+  private static Api api;
+
+  @BeforeAll
+  static void start() throws Exception {
+    hosts = TestHosts.create(2);
+    Path home = Files.createTempDirectory(Path.of(System.getProperty("it.workDir")), "runs");
+    server = new DstackServer(home);
+    for (String pipeline :
+        List.of("instances", "runs", "jobs_submitted", "jobs_running", "jobs_terminating")) {
+      server
+          .env("DSTACK_SERVER_PIPELINE_" + pipeline.toUpperCase() + "_MIN_INTERVAL", "0.5")
+          .env("DSTACK_SERVER_PIPELINE_" + pipeline.toUpperCase() + "_MAX_IDLE_DELAY", "0.5");
+    }
+    server.env("DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR", "0").start();
+    api = new Api(server.url(), server.adminToken());
+    okNull(
+        api.post(
+            "/api/project/main/repos/init",
+            "{\"repo_id\":\"none\",\"repo_info\":{\"repo_type\":\"virtual\"},\"repo_creds\":null}"));
+    JsonArray hostList =
+        Json.createArrayBuilder()
+            .add(hostEntry(hosts.host(0)))
+            .add(hostEntry(hosts.host(1)))
+            .build();
+    JsonObject spec =
+        Json.createObjectBuilder()
+            .add(
+                "configuration",
+                Json.createObjectBuilder()
+                    .add("type", "fleet")
+                    .add("name", "hosts")
+                    .add("ssh_config", Json.createObjectBuilder().add("hosts", hostList)))
+            .add("profile", Json.createObjectBuilder().add("name", "default"))
+            .build();
+    JsonObject plan =
+        ok(api.post("/api/project/main/fleets/get_plan", "{\"spec\":" + spec + "}"));
+    ok(
+        api.post(
+            "/api/project/main/fleets/apply",
+            "{\"plan\":{\"spec\":" + plan.get("spec") + ",\"current_resource\":null},\"force\":false}"));
+    await(
+        () -> ok(api.post("/api/project/main/fleets/get", body("name", "hosts"))),
+        f ->
+            f.getJsonArray("instances").stream()
+                .allMatch(i -> i.asJsonObject().getString("status").equals("idle")),
+        "both hosts idle");
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (server != null) {
+      server.close();
+    }
+    if (hosts != null) {
+      hosts.close();
+    }
+  }
+
+  private static JsonObjectBuilder hostEntry(TestHost host) {
+    return Json.createObjectBuilder()
+        .add("hostname", host.address())
+        .add("port", host.port())
+        .add("user", host.user())
+        .add(
+            "ssh_key",
+            Json.createObjectBuilder()
+                .add("public", host.key().publicKey())
+                .add("private", host.key().privateKey()));
+  }
+
+  /**
+   * The run spec the CLI sent in {@code traces/apply-task-yd.jsonl}, with resources this machine
+   * has and the given name and configuration changes.
+   */
+  private static JsonObject taskSpec(String name, Map<String, JsonValue> changes) {
+    JsonObject recorded =
+        Traces.load("apply-task-yd.jsonl").stream()
+            .filter(e -> e.path().endsWith("/runs/get_plan"))
+            .findFirst()
+            .map(e -> Expect.parse(e.requestBody()).asJsonObject())
+            .orElseThrow()
+            .getJsonObject("run_spec");
+    JsonObjectBuilder configuration =
+        Json.createObjectBuilder(recorded.getJsonObject("configuration"))
+            .add("name", name)
+            .add(
+                "resources",
+                Json.createObjectBuilder()
+                    .add("cpu", Json.createObjectBuilder().add("min", 1).addNull("max"))
+                    .add("memory", Json.createObjectBuilder().add("min", 0.1).addNull("max"))
+                    .add(
+                        "disk",
+                        Json.createObjectBuilder()
+                            .add("size", Json.createObjectBuilder().add("min", 0.1).addNull("max"))));
+    changes.forEach(configuration::add);
+    return Json.createObjectBuilder(recorded)
+        .add("run_name", name)
+        .add("configuration", configuration)
+        .build();
+  }
+
+  private static JsonValue commands(String... commands) {
+    var list = Json.createArrayBuilder();
+    for (String command : commands) {
+      list.add(command);
+    }
+    return list.build();
+  }
+
+  /** get_plan, then apply the echoed plan, as {@code dstack apply -y -d} does. */
+  private static JsonObject submit(JsonObject spec) {
+    JsonObject plan =
+        ok(api.post("/api/project/main/runs/get_plan", "{\"run_spec\":" + spec + ",\"max_offers\":null}"));
+    return ok(
+        api.post(
+            "/api/project/main/runs/apply",
+            Json.createObjectBuilder()
+                .add(
+                    "plan",
+                    Json.createObjectBuilder()
+                        .add("run_spec", plan.get("run_spec"))
+                        .add("current_resource", plan.get("current_resource")))
+                .add("force", false)
+                .build()
+                .toString()));
+  }
+
+  private static JsonObject run(String name) {
+    return ok(api.post("/api/project/main/runs/get", body("run_name", name)));
+  }
+
+  private static JsonObject awaitRun(String name, Predicate<JsonObject> condition, String what)
+      throws InterruptedException {
+    return await(() -> run(name), condition, what);
+  }
+
+  private static JsonObject await(
+      java.util.function.Supplier<JsonObject> read, Predicate<JsonObject> condition, String what)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    JsonObject last = null;
+    while (System.nanoTime() < deadline) {
+      last = read.get();
+      if (condition.test(last)) {
+        return last;
+      }
+      Thread.sleep(300);
+    }
+    throw new AssertionError("timed out waiting for " + what + ": " + last);
+  }
+
+  private static Predicate<JsonObject> status(String status) {
+    return r -> r.getString("status").equals(status);
+  }
+
+  private static Predicate<JsonObject> finished() {
+    return r -> List.of("done", "failed", "terminated").contains(r.getString("status"));
+  }
+
+  private static JsonObject latest(JsonObject run) {
+    return run.getJsonObject("latest_job_submission");
+  }
+
+  /** Every log line of the run's first job, as {@code dstack logs} reads them. */
+  private static String logs(JsonObject run) {
+    StringBuilder text = new StringBuilder();
+    String token = null;
+    do {
+      JsonObject page =
+          ok(
+              api.post(
+                  "/api/project/main/logs/poll",
+                  Json.createObjectBuilder()
+                      .add("run_name", run.getJsonObject("run_spec").getString("run_name"))
+                      .add("job_submission_id", latest(run).getString("id"))
+                      .add("limit", 1000)
+                      .add("next_token", token == null ? JsonValue.NULL : Json.createValue(token))
+                      .build()
+                      .toString()));
+      for (JsonValue event : page.getJsonArray("logs")) {
+        text.append(
+            new String(
+                Base64.getDecoder().decode(event.asJsonObject().getString("message")),
+                StandardCharsets.UTF_8));
+      }
+      token = page.isNull("next_token") ? null : page.getString("next_token");
+    } while (token != null);
+    return text.toString();
+  }
+
+  @Test
+  void theRecordedEchoHelloTaskRunsOnAHostAndIsDoneWithItsOutputInTheLogs() throws Exception {
+    JsonObject submitted = submit(taskSpec("hello-task", Map.of()));
+    assertEquals("submitted", submitted.getString("status"));
+    JsonObject done = awaitRun("hello-task", finished(), "the run to finish");
+    assertEquals("done", done.getString("status"), done.toString());
+    assertEquals("all_jobs_done", done.getString("termination_reason"));
+    JsonObject job = latest(done);
+    assertEquals("done", job.getString("status"));
+    assertEquals("exited (0)", job.getString("status_message"));
+    assertEquals(0, job.getInt("exit_status"));
+    JsonObject jpd = job.getJsonObject("job_provisioning_data");
+    assertEquals("remote", jpd.getString("backend"));
+    assertTrue(jpd.getBoolean("dockerized"));
+    assertEquals("hosts", done.getJsonObject("fleet").getString("name"));
+    assertTrue(logs(done).contains("hello"), logs(done));
+
+    JsonArray listed =
+        okArray(
+            api.post(
+                "/api/runs/list",
+                "{\"project_name\":\"main\",\"only_active\":false,\"include_jobs\":true,"
+                    + "\"job_submissions_limit\":1,\"limit\":100}"));
+    assertTrue(
+        listed.stream()
+            .anyMatch(r -> r.asJsonObject().getString("id").equals(done.getString("id"))));
+    okNull(api.post("/api/project/main/runs/delete", body("runs_names", List.of("hello-task"))));
+    clientError(
+        api.post("/api/project/main/runs/get", body("run_name", "hello-task")),
+        "resource_not_exists",
+        "Run not found");
+  }
+
+  @Test
+  void aFailingCommandFailsTheRunWithItsExitStatus() throws Exception {
+    submit(taskSpec("exit-one", Map.of("commands", commands("echo about to fail", "exit 3"))));
+    JsonObject failed = awaitRun("exit-one", finished(), "the run to finish");
+    assertEquals("failed", failed.getString("status"));
+    assertEquals("job_failed", failed.getString("termination_reason"));
+    JsonObject job = latest(failed);
+    assertEquals("failed", job.getString("status"));
+    assertEquals(3, job.getInt("exit_status"));
+    assertEquals("exited (3)", job.getString("status_message"));
+    assertEquals("container_exited_with_error", job.getString("termination_reason"));
+  }
+
+  @Test
+  void aStoppedRunIsTerminatedAndItsProcessIsGoneFromTheHost() throws Exception {
+    submit(taskSpec("sleeper", Map.of("commands", commands("sleep 600"))));
+    JsonObject running = awaitRun("sleeper", status("running"), "the run to run");
+    TestHost host = hostOf(running);
+    await(
+        () -> Json.createObjectBuilder().add("n", countSleeps(host)).build(),
+        o -> o.getInt("n") > 0,
+        "sleep on the host");
+
+    attachAsTheCliDoes(running, host);
+
+    okNull(
+        api.post(
+            "/api/project/main/runs/stop",
+            body("runs_names", List.of("sleeper", "no-such-run"), "abort", false)));
+    error(
+        api.post("/api/project/main/runs/delete", body("runs_names", List.of("sleeper"))),
+        "Cannot delete active runs: ['sleeper']");
+    JsonObject stopped = awaitRun("sleeper", finished(), "the run to stop");
+    assertEquals("terminated", stopped.getString("status"));
+    assertEquals("stopped_by_user", stopped.getString("termination_reason"));
+    assertEquals("terminated", latest(stopped).getString("status"));
+    assertEquals("stopped", latest(stopped).getString("status_message"));
+    assertEquals(0, countSleeps(host), "the job's process is gone from the host");
+  }
+
+  @Test
+  void anAbortedRunEndsAtOnce() throws Exception {
+    submit(taskSpec("aborted", Map.of("commands", commands("sleep 600"))));
+    JsonObject running = awaitRun("aborted", status("running"), "the run to run");
+    okNull(
+        api.post(
+            "/api/project/main/runs/stop", body("runs_names", List.of("aborted"), "abort", true)));
+    JsonObject ended = awaitRun("aborted", finished(), "the run to end");
+    assertEquals("terminated", ended.getString("status"));
+    assertEquals("aborted_by_user", ended.getString("termination_reason"));
+    assertEquals("aborted", latest(ended).getString("status"));
+    assertNotNull(running);
+  }
+
+  @Test
+  void secretsAreInterpolatedIntoTheJobsEnv() throws Exception {
+    ok(
+        api.post(
+            "/api/project/main/secrets/create_or_update",
+            body("name", "API_KEY", "value", "s3cr3t-value")));
+    submit(
+        taskSpec(
+            "with-secret",
+            Map.of(
+                "env",
+                Json.createObjectBuilder().add("KEY", "${{ secrets.API_KEY }}").build(),
+                "commands",
+                commands("echo key=$KEY"))));
+    JsonObject done = awaitRun("with-secret", finished(), "the run to finish");
+    assertEquals("done", done.getString("status"), done.toString());
+    assertTrue(logs(done).contains("key=s3cr3t-value"), logs(done));
+  }
+
+  @Test
+  void codeAndFileArchivesReachTheWorkingDirectory() throws Exception {
+    byte[] code = tar(Map.of("code.txt", "code from the repo\n"));
+    String codeHash = sha256(code);
+    okNull(
+        api.upload(
+            "/api/project/main/repos/upload_code?repo_id=none",
+            api.adminToken(),
+            codeHash,
+            code));
+    byte[] archive = tar(Map.of("notes.txt", "from files:\n"));
+    JsonObject uploaded =
+        ok(api.upload("/api/files/upload_archive", api.adminToken(), sha256(archive), archive));
+    JsonObject base = taskSpec("with-files", Map.of("commands", commands("cat code.txt data/notes.txt")));
+    JsonObject spec =
+        Json.createObjectBuilder(base)
+            .add("repo_code_hash", codeHash)
+            .add(
+                "file_archives",
+                Json.createArrayBuilder()
+                    .add(
+                        Json.createObjectBuilder()
+                            .add("id", uploaded.getString("id"))
+                            .add("path", "data")))
+            .build();
+    submit(spec);
+    JsonObject done = awaitRun("with-files", finished(), "the run to finish");
+    assertEquals("done", done.getString("status"), logs(done));
+    String output = logs(done);
+    assertTrue(output.contains("code from the repo"), output);
+    assertTrue(output.contains("from files:"), output);
+  }
+
+  @Test
+  void resourcesNoHostHasGiveAPlanWithoutOffersAndARunThatFailsForNoCapacity() throws Exception {
+    JsonObject spec =
+        taskSpec(
+            "too-big",
+            Map.of(
+                "resources",
+                Json.createObjectBuilder()
+                    .add("cpu", Json.createObjectBuilder().add("min", 4096).addNull("max"))
+                    .build()));
+    JsonObject plan =
+        ok(api.post("/api/project/main/runs/get_plan", "{\"run_spec\":" + spec + "}"));
+    assertEquals(0, plan.getJsonArray("job_plans").getJsonObject(0).getJsonArray("offers").size());
+    JsonObject small = ok(api.post("/api/project/main/runs/get_plan", "{\"run_spec\":" + taskSpec("fits", Map.of()) + "}"));
+    assertTrue(
+        small.getJsonArray("job_plans").getJsonObject(0).getJsonArray("offers").size() > 0,
+        "the hosts offer themselves to a job they can run");
+    submit(spec);
+    JsonObject failed = awaitRun("too-big", finished(), "the run to fail");
+    assertEquals("failed", failed.getString("status"));
+    assertEquals("failed_to_start_due_to_no_capacity", latest(failed).getString("termination_reason"));
+    assertEquals("no offers", latest(failed).getString("status_message"));
+  }
+
+  @Test
+  void badInputIsRefusedAsUpstreamRefusesIt() {
+    JsonObject spec = taskSpec("bad-input", Map.of());
+    var malformed =
+        api.post(
+            "/api/project/main/runs/get_plan",
+            "{\"run_spec\":" + Json.createObjectBuilder(spec).add("configuration", Json.createObjectBuilder(spec.getJsonObject("configuration")).add("nodes", "many")).build() + "}");
+    assertEquals(422, malformed.status(), malformed.text());
+    assertEquals(
+        List.of("body", "run_spec", "configuration", "nodes"),
+        malformed.object().getJsonArray("detail").getJsonObject(0).getJsonArray("loc").stream()
+            .map(v -> v.toString().replace("\"", ""))
+            .toList());
+    error(
+        api.post(
+            "/api/project/main/runs/get_plan",
+            "{\"run_spec\":" + Json.createObjectBuilder(spec).add("run_name", "Bad_Name").build() + "}"),
+        "Resource name should match regex '^[a-z][a-z0-9-]{1,40}$'");
+    JsonObject unknownRepo = Json.createObjectBuilder(spec).add("repo_id", "no-such-repo").build();
+    clientError(
+        api.post(
+            "/api/project/main/runs/apply",
+            "{\"plan\":{\"run_spec\":" + unknownRepo + ",\"current_resource\":null},\"force\":false}"),
+        "repo_does_not_exist",
+        "Repo no-such-repo does not exist");
+    error(api.post("/api/project/main/runs/get", "{}"), "run_name or id must be specified");
+    okNull(api.post("/api/project/main/runs/delete", body("runs_names", List.of("never-was"))));
+  }
+
+  /** The CLI's attach: SSH to the host with the user's key, then to the job's own SSH port. */
+  private static void attachAsTheCliDoes(JsonObject run, TestHost host) throws Exception {
+    JsonObject me = ok(api.post("/api/users/get_my_user", ""));
+    assertEquals(me.getString("ssh_public_key"), run.getJsonObject("run_spec").getString("ssh_key_pub"));
+    JsonObject job = latest(run);
+    JsonObject jpd = job.getJsonObject("job_provisioning_data");
+    JsonObject jrd = job.getJsonObject("job_runtime_data");
+    int jobPort = jrd.getJsonObject("ports").getInt("10022");
+    Path dir = Files.createTempDirectory(Path.of(System.getProperty("it.workDir")), "attach");
+    Path key = dir.resolve("id_rsa");
+    Files.writeString(key, me.getString("ssh_private_key"));
+    Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+    Path config = dir.resolve("config");
+    Files.writeString(
+        config,
+        "Host run-host\n  HostName "
+            + jpd.getString("hostname")
+            + "\n  Port "
+            + jpd.getInt("ssh_port")
+            + "\n  User "
+            + jpd.getString("username")
+            + "\n  IdentityFile "
+            + key
+            + "\n  IdentitiesOnly yes\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n"
+            + "Host run\n  HostName localhost\n  Port "
+            + jobPort
+            + "\n  User "
+            + jrd.getString("username")
+            + "\n  IdentityFile "
+            + key
+            + "\n  IdentitiesOnly yes\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n"
+            + "  ProxyJump run-host\n");
+    Process ssh =
+        new ProcessBuilder(
+                "ssh", "-F", config.toString(), "-o", "BatchMode=yes", "run", "echo attached-to-$PWD")
+            .redirectErrorStream(true)
+            .start();
+    assertTrue(ssh.waitFor(60, TimeUnit.SECONDS));
+    String output = new String(ssh.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, ssh.exitValue(), output);
+    assertTrue(output.contains("attached-to-" + jrd.getString("working_dir")), output);
+    assertNotNull(host);
+  }
+
+  private static TestHost hostOf(JsonObject run) {
+    String hostname = latest(run).getJsonObject("job_provisioning_data").getString("hostname");
+    for (int i = 0; i < 2; i++) {
+      if (hosts.host(i).address().equals(hostname)) {
+        return hosts.host(i);
+      }
+    }
+    throw new AssertionError("no test host " + hostname);
+  }
+
+  private static int countSleeps(TestHost host) {
+    try {
+      String out = host.exec("pgrep -u \"$(id -u)\" -f '^sleep 600$' | wc -l").stdout().strip();
+      return Integer.parseInt(out);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private static String sha256(byte[] data) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+  }
+
+  /** A ustar archive of small text files, as the CLI packs code and files. */
+  static byte[] tar(Map<String, String> files) throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (Map.Entry<String, String> file : files.entrySet()) {
+      byte[] content = file.getValue().getBytes(StandardCharsets.UTF_8);
+      byte[] header = new byte[512];
+      put(header, 0, file.getKey());
+      put(header, 100, "0000644");
+      put(header, 108, "0000000");
+      put(header, 116, "0000000");
+      put(header, 124, String.format("%011o", content.length));
+      put(header, 136, String.format("%011o", 0));
+      header[156] = '0';
+      put(header, 257, "ustar");
+      put(header, 263, "00");
+      for (int i = 148; i < 156; i++) {
+        header[i] = ' ';
+      }
+      int sum = 0;
+      for (byte b : header) {
+        sum += b & 0xff;
+      }
+      put(header, 148, String.format("%06o", sum));
+      header[154] = 0;
+      out.write(header);
+      out.write(content);
+      out.write(new byte[(512 - content.length % 512) % 512]);
+    }
+    out.write(new byte[1024]);
+    return out.toByteArray();
+  }
+
+  private static void put(byte[] header, int offset, String text) {
+    byte[] bytes = text.getBytes(StandardCharsets.US_ASCII);
+    System.arraycopy(bytes, 0, header, offset, bytes.length);
+  }
+}
