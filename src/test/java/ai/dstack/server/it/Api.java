@@ -122,8 +122,7 @@ public final class Api {
             + "\r\n\r\n";
     out.writeBytes(head.getBytes(StandardCharsets.UTF_8));
     out.writeBytes(content);
-    out.writeBytes(
-        ("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
+    out.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
     return out.toByteArray();
   }
 
