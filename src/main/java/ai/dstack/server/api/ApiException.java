@@ -19,6 +19,7 @@ public class ApiException extends RuntimeException {
   public static final String CODE_ERROR = "error";
   public static final String CODE_RESOURCE_EXISTS = "resource_exists";
   public static final String CODE_RESOURCE_NOT_EXISTS = "resource_not_exists";
+  public static final String CODE_REPO_DOES_NOT_EXIST = "repo_does_not_exist";
 
   private final int status;
   private final transient JsonValue body;
@@ -70,6 +71,17 @@ public class ApiException extends RuntimeException {
 
   public static ApiException resourceNotExists(String msg) {
     return clientError(CODE_RESOURCE_NOT_EXISTS, msg);
+  }
+
+  /** 400 {@code repo_does_not_exist}: a code upload or run names a repo never initialised. */
+  public static ApiException repoDoesNotExist(String repoId) {
+    return clientError(CODE_REPO_DOES_NOT_EXIST, "Repo " + repoId + " does not exist");
+  }
+
+  /** 400 of FastAPI for a form body it cannot parse (e.g. multipart without a boundary). */
+  public static ApiException bodyParseError() {
+    String msg = "There was an error parsing the body";
+    return new ApiException(400, msg, Json.createObjectBuilder().add("detail", msg).build());
   }
 
   /** 403 raised by a service rule (ForbiddenError): top-level body, no {@code detail}. */

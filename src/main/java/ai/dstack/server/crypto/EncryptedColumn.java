@@ -11,7 +11,8 @@ public record EncryptedColumn(String table, String column) {
           new EncryptedColumn("backends", "auth"),
           new EncryptedColumn("backends", "source_auth"),
           new EncryptedColumn("secrets", "value"),
-          new EncryptedColumn("instances", "remote_connection_info"));
+          new EncryptedColumn("instances", "remote_connection_info"),
+          new EncryptedColumn("repo_creds", "creds"));
 
   public String qualifiedName() {
     return table + "." + column;

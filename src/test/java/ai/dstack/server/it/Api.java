@@ -3,6 +3,7 @@ package ai.dstack.server.it;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.StringReader;
 import java.io.UncheckedIOException;
@@ -10,6 +11,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
@@ -82,6 +84,61 @@ public final class Api {
     }
     // explicit headers win over the defaults above (e.g. another Content-Type)
     headers.forEach(request::setHeader);
+    try {
+      HttpResponse<String> response =
+          CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());
+      return new Reply(response.statusCode(), response.headers().map(), response.body());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * POST of {@code files={"file": (filename, content)}} exactly as the CLI's python-requests
+   * encodes it: a random 32-hex boundary, one part with only a Content-Disposition header.
+   */
+  public Reply upload(String path, String token, String filename, byte[] content) {
+    String boundary = UUID.randomUUID().toString().replace("-", "");
+    return sendBytes(
+        path,
+        token,
+        multipart(boundary, "file", filename, content),
+        "multipart/form-data; boundary=" + boundary);
+  }
+
+  /** One multipart part (no filename parameter when {@code filename} is null) and the end. */
+  public static byte[] multipart(String boundary, String name, String filename, byte[] content) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    String head =
+        "--"
+            + boundary
+            + "\r\nContent-Disposition: form-data; name=\""
+            + name
+            + "\""
+            + (filename == null ? "" : "; filename=\"" + filename + "\"")
+            + "\r\n\r\n";
+    out.writeBytes(head.getBytes(StandardCharsets.UTF_8));
+    out.writeBytes(content);
+    out.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
+    return out.toByteArray();
+  }
+
+  /** POST of raw bytes with the given Content-Type (none when null), as the CLI's version. */
+  public Reply sendBytes(String path, String token, byte[] body, String contentType) {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(baseUrl + path))
+            .timeout(Duration.ofSeconds(60))
+            .header("X-API-VERSION", "0.20.29")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    if (token != null) {
+      request.header("Authorization", "Bearer " + token);
+    }
+    if (contentType != null) {
+      request.header("Content-Type", contentType);
+    }
     try {
       HttpResponse<String> response =
           CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());

@@ -220,9 +220,9 @@ class ConfigAndEncryptionIT {
       assertEquals("users.token", users.getString("column"));
       assertEquals(2, users.getInt("reencrypted"), done.toString());
       assertEquals(
-          5,
+          6,
           done.getJsonArray("columns").size(),
-          "users, backends (2), secrets, instances' connection info");
+          "users, backends (2), secrets, instances' connection info, repo creds");
       assertEquals(0, users.getInt("remaining"));
       assertEquals("[\"aes:key2\"]", done.getJsonArray("keys_in_use").toString());
       assertEquals("[\"aes:key1\"]", done.getJsonArray("removable_keys").toString());

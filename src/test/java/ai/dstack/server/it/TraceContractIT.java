@@ -44,6 +44,8 @@ class TraceContractIT {
     return path.startsWith("/api/projects/")
         || path.startsWith("/api/users/")
         || path.startsWith("/api/server/")
+        || path.matches("/api/project/[^/]+/repos/.+")
+        || path.startsWith("/api/files/")
         || path.equals("/api/backends/list_types")
         || path.equals("/api/auth/list_providers");
   }

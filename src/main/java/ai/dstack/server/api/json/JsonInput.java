@@ -1,6 +1,9 @@
 package ai.dstack.server.api.json;
 
 import ai.dstack.server.api.ApiException;
+import ai.dstack.server.config.schema.AnyOfSchema;
+import ai.dstack.server.config.schema.PlainTree;
+import ai.dstack.server.config.schema.Schema;
 import ai.dstack.server.config.schema.SchemaViolation;
 import jakarta.json.Json;
 import jakarta.json.JsonArray;
@@ -117,6 +120,11 @@ public final class JsonInput {
     return value == null ? fallback : value;
   }
 
+  /** A required bool (no default): absent or null is an error. */
+  public Boolean bool(String field) {
+    return required(field, this::boolValue);
+  }
+
   public Boolean optBool(String field) {
     return optional(field, this::boolValue);
   }
@@ -206,6 +214,19 @@ public final class JsonInput {
       return null;
     }
     return value;
+  }
+
+  /**
+   * A required nested model read by a {@link Schema}, normalized to a plain tree; its problems
+   * (every alternative's, for a plain union) join this body's 422.
+   */
+  public Object model(String field, Schema schema) {
+    return required(field, (value, loc) -> modelValue(value, loc, schema));
+  }
+
+  /** An {@code Optional} nested model: absent or null is {@code null}. */
+  public Object optModel(String field, Schema schema) {
+    return optional(field, (value, loc) -> modelValue(value, loc, schema));
   }
 
   public List<String> stringList(String field) {
@@ -408,6 +429,17 @@ public final class JsonInput {
               + hex.substring(20));
     }
     issues.add(issue(loc, "value is not a valid uuid", "type_error.uuid"));
+    return null;
+  }
+
+  private Object modelValue(JsonValue value, List<Object> loc, Schema schema) {
+    try {
+      return schema.normalize(PlainTree.fromJson(value), List.of());
+    } catch (AnyOfSchema.Violation v) {
+      v.rejections().forEach(r -> issues.add(issue(loc, r)));
+    } catch (SchemaViolation v) {
+      issues.add(issue(loc, v));
+    }
     return null;
   }
 
