@@ -12,6 +12,8 @@ import ai.dstack.server.instances.entity.InstanceEntity;
 import ai.dstack.server.instances.entity.InstanceStatus;
 import ai.dstack.server.projects.control.Projects;
 import ai.dstack.server.projects.entity.ProjectEntity;
+import ai.dstack.server.repos.control.Repos;
+import ai.dstack.server.repos.entity.RepoEntity;
 import ai.dstack.server.runs.entity.JobEntity;
 import ai.dstack.server.runs.entity.RunEntity;
 import ai.dstack.server.runs.entity.RunStatus;
@@ -51,6 +53,7 @@ public class Runs {
   @Inject private ServerContext server;
   @Inject private Projects projects;
   @Inject private Workers workers;
+  @Inject private Repos repos;
 
   /** A job of a plan: its spec and the offers that could take it. */
   public record JobPlan(Map<String, Object> jobSpec, List<Offers.Offer> offers, int totalOffers) {}
@@ -243,17 +246,12 @@ public class Runs {
   }
 
   /** The repo row a spec's {@code repo_id} names: it must have been initialised. */
-  private static String repoRowId(EntityManager em, ProjectEntity project, String repoName) {
-    @SuppressWarnings("unchecked")
-    List<Object> ids =
-        em.createNativeQuery("SELECT id FROM repos WHERE project_id = ? AND name = ?")
-            .setParameter(1, project.getId())
-            .setParameter(2, repoName)
-            .getResultList();
-    if (ids.isEmpty()) {
-      throw ApiException.clientError("repo_does_not_exist", "Repo " + repoName + " does not exist");
+  private String repoRowId(EntityManager em, ProjectEntity project, String repoName) {
+    RepoEntity repo = repos.find(em, project.getId(), repoName);
+    if (repo == null) {
+      throw ApiException.repoDoesNotExist(repoName);
     }
-    return ids.get(0).toString();
+    return repo.getId();
   }
 
   /** The latest non-deleted run of that name. */
@@ -448,16 +446,11 @@ public class Runs {
               }
               String repoRowId = null;
               if (query.repoId() != null) {
-                @SuppressWarnings("unchecked")
-                List<Object> repos =
-                    em.createNativeQuery("SELECT id FROM repos WHERE project_id = ? AND name = ?")
-                        .setParameter(1, visible.keySet().iterator().next())
-                        .setParameter(2, query.repoId())
-                        .getResultList();
-                if (repos.isEmpty()) {
+                RepoEntity repo = repos.find(em, visible.keySet().iterator().next(), query.repoId());
+                if (repo == null) {
                   return List.<RunEntity>of();
                 }
-                repoRowId = repos.get(0).toString();
+                repoRowId = repo.getId();
               }
               Keyset keyset = query.keyset();
               StringBuilder jpql =
