@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
@@ -69,6 +70,18 @@ public final class JsonInput {
       return new JsonInput(JsonValue.EMPTY_JSON_OBJECT, List.of("body"), issues);
     }
     return root(body, issues);
+  }
+
+  /** Query parameters (the last of repeated ones, as Starlette), problems at {@code ["query"]}. */
+  public static JsonInput query(Map<String, List<String>> params) {
+    JsonObjectBuilder object = Json.createObjectBuilder();
+    params.forEach(
+        (name, values) -> {
+          if (!values.isEmpty()) {
+            object.add(name, values.get(values.size() - 1));
+          }
+        });
+    return new JsonInput(object.build(), List.of("query"), new ArrayList<>());
   }
 
   private static JsonInput root(JsonValue body, List<JsonObject> issues) {
