@@ -14,6 +14,7 @@ import ai.dstack.server.settings.InvalidSettingException;
 import ai.dstack.server.settings.Settings;
 import ai.dstack.server.users.control.Users;
 import ai.dstack.server.users.entity.UserEntity;
+import ai.dstack.server.workers.ScheduledTasks;
 import ai.dstack.server.workers.Workers;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -40,6 +41,7 @@ public class Bootstrap {
   @Inject private Projects projects;
   @Inject private ServerConfigs serverConfigs;
   @Inject private Workers workers;
+  @Inject private ScheduledTasks scheduledTasks;
 
   void onStart(@Observes @Initialized(ApplicationScoped.class) Object event) {
     LogSetup.configure(Level.INFO, Settings.LogFormat.STANDARD);
@@ -80,6 +82,7 @@ public class Bootstrap {
         log.info("Background processing is disabled");
       } else {
         workers.start(database);
+        scheduledTasks.start();
       }
       server.ready();
       log.info(
@@ -104,6 +107,7 @@ public class Bootstrap {
   @PreDestroy
   void stop() {
     // before the database closes: workers may be mid-transaction
+    scheduledTasks.stop();
     workers.stop();
     if (server.database() != null) {
       server.database().close();

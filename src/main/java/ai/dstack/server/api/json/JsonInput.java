@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
@@ -69,6 +70,18 @@ public final class JsonInput {
       return new JsonInput(JsonValue.EMPTY_JSON_OBJECT, List.of("body"), issues);
     }
     return root(body, issues);
+  }
+
+  /** Query parameters (the last of repeated ones, as Starlette), problems at {@code ["query"]}. */
+  public static JsonInput query(Map<String, List<String>> params) {
+    JsonObjectBuilder object = Json.createObjectBuilder();
+    params.forEach(
+        (name, values) -> {
+          if (!values.isEmpty()) {
+            object.add(name, values.get(values.size() - 1));
+          }
+        });
+    return new JsonInput(object.build(), List.of("query"), new ArrayList<>());
   }
 
   private static JsonInput root(JsonValue body, List<JsonObject> issues) {
@@ -239,6 +252,53 @@ public final class JsonInput {
 
   public <E extends Enum<E>> List<E> enumList(String field, Class<E> type) {
     return required(field, (value, loc) -> listOf(value, loc, (v, l) -> enumOf(v, l, type)));
+  }
+
+  /** An optional list of UUIDs with pydantic's {@code min_items}/{@code max_items}. */
+  public List<UUID> optUuidList(String field, int minItems, int maxItems) {
+    return sizedList(field, minItems, maxItems, false, this::uuidValue);
+  }
+
+  /** As {@link #optUuidList}, but items may be null ({@code list[Optional[UUID]]}). */
+  public List<UUID> optNullableUuidList(String field, int minItems, int maxItems) {
+    return sizedList(field, minItems, maxItems, true, this::uuidValue);
+  }
+
+  public <E extends Enum<E>> List<E> optEnumList(
+      String field, Class<E> type, int minItems, int maxItems) {
+    return sizedList(field, minItems, maxItems, false, (v, l) -> enumOf(v, l, type));
+  }
+
+  /** A model-level ({@code root_validator}) error, at {@code [..., "__root__"]}. */
+  public void rootError(String msg) {
+    issues.add(issue(at("__root__"), msg, "value_error"));
+  }
+
+  /** The length is checked before the items, as pydantic's constrained lists do. */
+  private <T> List<T> sizedList(
+      String field, int minItems, int maxItems, boolean nullItems, Reader<T> item) {
+    return optional(
+        field,
+        (value, loc) -> {
+          if (value.getValueType() == JsonValue.ValueType.ARRAY) {
+            int size = value.asJsonArray().size();
+            if (size < minItems || size > maxItems) {
+              boolean tooFew = size < minItems;
+              issues.add(
+                  issue(
+                      loc,
+                      "ensure this value has "
+                          + (tooFew ? "at least " + minItems : "at most " + maxItems)
+                          + " items",
+                      tooFew ? "value_error.list.min_items" : "value_error.list.max_items",
+                      Json.createObjectBuilder()
+                          .add("limit_value", tooFew ? minItems : maxItems)
+                          .build()));
+              return null;
+            }
+          }
+          return listOf(value, loc, item, nullItems);
+        });
   }
 
   /** A path parameter typed as an enum: FastAPI's 422 at {@code ["path", name]} if unknown. */
@@ -452,6 +512,10 @@ public final class JsonInput {
   }
 
   private <T> List<T> listOf(JsonValue value, List<Object> loc, Reader<T> item) {
+    return listOf(value, loc, item, false);
+  }
+
+  private <T> List<T> listOf(JsonValue value, List<Object> loc, Reader<T> item, boolean nullItems) {
     if (value.getValueType() != JsonValue.ValueType.ARRAY) {
       issues.add(issue(loc, "value is not a valid list", "type_error.list"));
       return null;
@@ -464,6 +528,10 @@ public final class JsonInput {
       itemLoc.add(i);
       JsonValue element = array.get(i);
       if (element.getValueType() == JsonValue.ValueType.NULL) {
+        if (nullItems) {
+          items.add(null);
+          continue;
+        }
         issues.add(issue(itemLoc, "none is not an allowed value", "type_error.none.not_allowed"));
         continue;
       }

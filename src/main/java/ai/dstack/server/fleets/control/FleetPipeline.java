@@ -1,6 +1,7 @@
 package ai.dstack.server.fleets.control;
 
 import ai.dstack.server.db.Times;
+import ai.dstack.server.events.control.Events;
 import ai.dstack.server.fleets.entity.FleetEntity;
 import ai.dstack.server.fleets.entity.FleetStatus;
 import ai.dstack.server.instances.entity.InstanceStatus;
@@ -8,6 +9,7 @@ import ai.dstack.server.workers.Lease;
 import ai.dstack.server.workers.Pipeline;
 import ai.dstack.server.workers.PipelineSettings;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import java.time.Duration;
 import java.time.Instant;
@@ -17,6 +19,8 @@ import java.util.logging.Logger;
 @ApplicationScoped
 public class FleetPipeline implements Pipeline<Boolean> {
   private static final Logger LOG = Logger.getLogger(FleetPipeline.class.getName());
+
+  @Inject private Events events;
 
   @Override
   public String name() {
@@ -64,8 +68,10 @@ public class FleetPipeline implements Pipeline<Boolean> {
     return em -> {
       FleetEntity fleet = em.find(FleetEntity.class, lease.id());
       Instant now = Times.now();
+      FleetStatus old = fleet.getStatus();
       fleet.setStatus(FleetStatus.TERMINATED);
       fleet.markDeleted(now);
+      Fleets.fleetStatusChanged(events, em, fleet, old, null);
       LOG.info("Fleet " + fleet.getName() + " terminated");
     };
   }

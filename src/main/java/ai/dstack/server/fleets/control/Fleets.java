@@ -2,8 +2,11 @@ package ai.dstack.server.fleets.control;
 
 import ai.dstack.server.ServerContext;
 import ai.dstack.server.api.ApiException;
+import ai.dstack.server.events.control.EventTarget;
+import ai.dstack.server.events.control.Events;
 import ai.dstack.server.fleets.entity.FleetEntity;
 import ai.dstack.server.fleets.entity.FleetStatus;
+import ai.dstack.server.instances.control.InstanceEvents;
 import ai.dstack.server.instances.entity.InstanceEntity;
 import ai.dstack.server.instances.entity.InstanceStatus;
 import ai.dstack.server.projects.control.ProjectAccess;
@@ -39,6 +42,7 @@ public class Fleets {
   @Inject private ServerContext server;
   @Inject private Projects projects;
   @Inject private Workers workers;
+  @Inject private Events events;
 
   /** What {@code get_plan} answers. */
   public record Plan(
@@ -82,7 +86,7 @@ public class Fleets {
                   FleetEntity existing =
                       checked.name() == null ? null : findActive(em, project, checked.name());
                   if (existing == null) {
-                    return create(em, project, checked);
+                    return create(em, caller, project, checked);
                   }
                   if (!force && !sameResource(existing, currentResource)) {
                     throw ApiException.error(
@@ -93,7 +97,7 @@ public class Fleets {
                     throw ApiException.error(
                         "Fleet " + existing.getName() + " already exists. Delete it first.");
                   }
-                  update(em, project, existing, checked);
+                  update(em, caller, project, existing, checked);
                   return existing;
                 });
     workers.hint(INSTANCE_PIPELINE);
@@ -112,13 +116,14 @@ public class Fleets {
                   if (checked.name() != null && findActive(em, project, checked.name()) != null) {
                     throw ApiException.resourceExists();
                   }
-                  return create(em, project, checked);
+                  return create(em, caller, project, checked);
                 });
     workers.hint(INSTANCE_PIPELINE);
     return fleet;
   }
 
-  private FleetEntity create(EntityManager em, ProjectEntity project, FleetSpecs.Checked checked) {
+  private FleetEntity create(
+      EntityManager em, UserEntity caller, ProjectEntity project, FleetSpecs.Checked checked) {
     String name = checked.name() != null ? checked.name() : freeName(em, project);
     requireHostsFree(em, project, checked.hosts(), null);
     Instant now = Instant.now();
@@ -130,9 +135,16 @@ public class Fleets {
             FleetSpecs.stored(checked.spec(), name),
             now);
     em.persist(fleet);
+    events.record(
+        em,
+        "Fleet created. Status: " + fleet.getStatus().name(),
+        caller.getId(),
+        EventTarget.fleet(fleet));
     int num = 0;
     for (FleetSpecs.Host host : checked.hosts()) {
-      em.persist(newInstance(project, fleet, host, num++, now));
+      InstanceEntity instance = newInstance(project, fleet, host, num++, now);
+      em.persist(instance);
+      instanceCreated(em, caller, instance, "fleet submission");
     }
     LOG.info(
         "Fleet "
@@ -146,7 +158,11 @@ public class Fleets {
   }
 
   private void update(
-      EntityManager em, ProjectEntity project, FleetEntity fleet, FleetSpecs.Checked checked) {
+      EntityManager em,
+      UserEntity caller,
+      ProjectEntity project,
+      FleetEntity fleet,
+      FleetSpecs.Checked checked) {
     List<InstanceEntity> instances = activeInstances(em, fleet);
     Map<String, InstanceEntity> byHost = new LinkedHashMap<>();
     instances.forEach(i -> byHost.put(i.getHostname(), i));
@@ -169,13 +185,14 @@ public class Fleets {
     Instant now = Instant.now();
     for (InstanceEntity instance : instances) {
       if (!wanted.contains(instance.getHostname())) {
-        instance.setStatus(InstanceStatus.TERMINATING);
-        instance.setTermination("terminated_by_user", "Removed from the fleet");
+        terminateByUser(em, caller, instance, "Removed from the fleet");
       }
     }
     int next = nextInstanceNum(em, fleet);
     for (FleetSpecs.Host host : added) {
-      em.persist(newInstance(project, fleet, host, next++, now));
+      InstanceEntity instance = newInstance(project, fleet, host, next++, now);
+      em.persist(instance);
+      instanceCreated(em, caller, instance, "fleet update");
     }
     fleet.setSpec(FleetSpecs.stored(checked.spec(), fleet.getName()));
     LOG.info(
@@ -186,6 +203,23 @@ public class Fleets {
             + " host(s) added, "
             + instances.stream().filter(i -> !wanted.contains(i.getHostname())).count()
             + " removed");
+  }
+
+  private void instanceCreated(
+      EntityManager em, UserEntity caller, InstanceEntity instance, String on) {
+    events.record(
+        em,
+        "Instance created on " + on + ". Status: " + instance.getStatus().name(),
+        caller.getId(),
+        EventTarget.instance(instance));
+  }
+
+  private void terminateByUser(
+      EntityManager em, UserEntity caller, InstanceEntity instance, String message) {
+    InstanceStatus old = instance.getStatus();
+    instance.setTermination("terminated_by_user", message);
+    instance.setStatus(InstanceStatus.TERMINATING);
+    InstanceEvents.statusChanged(events, em, instance, old, caller.getId());
   }
 
   private static InstanceEntity newInstance(
@@ -372,11 +406,12 @@ public class Fleets {
                 }
               }
               for (FleetEntity fleet : fleets) {
-                fleet.setStatus(FleetStatus.TERMINATING);
                 for (InstanceEntity instance : activeInstances(em, fleet)) {
-                  instance.setStatus(InstanceStatus.TERMINATING);
-                  instance.setTermination("terminated_by_user", null);
+                  terminateByUser(em, caller, instance, null);
                 }
+                FleetStatus old = fleet.getStatus();
+                fleet.setStatus(FleetStatus.TERMINATING);
+                fleetStatusChanged(events, em, fleet, old, caller.getId());
                 LOG.info(
                     "Fleet " + fleet.getName() + " of project " + project.getName() + " deleted");
               }
@@ -410,11 +445,23 @@ public class Fleets {
                 }
               }
               for (InstanceEntity instance : chosen) {
-                instance.setStatus(InstanceStatus.TERMINATING);
-                instance.setTermination("terminated_by_user", null);
+                terminateByUser(em, caller, instance, null);
               }
             });
     workers.hint(INSTANCE_PIPELINE);
+  }
+
+  /** "Fleet status changed OLD -> NEW (status message)", if it did; actor null = system. */
+  static void fleetStatusChanged(
+      Events events, EntityManager em, FleetEntity fleet, FleetStatus old, String actorUserId) {
+    if (old == fleet.getStatus()) {
+      return;
+    }
+    String message = "Fleet status changed " + old.name() + " -> " + fleet.getStatus().name();
+    if (fleet.getStatusMessage() != null) {
+      message += " (" + fleet.getStatusMessage() + ")";
+    }
+    events.record(em, message, actorUserId, EventTarget.fleet(fleet));
   }
 
   static FleetEntity findActive(EntityManager em, ProjectEntity project, String name) {

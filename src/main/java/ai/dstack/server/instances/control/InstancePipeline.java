@@ -1,6 +1,7 @@
 package ai.dstack.server.instances.control;
 
 import ai.dstack.server.db.Times;
+import ai.dstack.server.events.control.Events;
 import ai.dstack.server.fleets.control.FleetSpecs;
 import ai.dstack.server.fleets.control.Fleets;
 import ai.dstack.server.hosts.HostAccess;
@@ -37,6 +38,7 @@ public class InstancePipeline implements Pipeline<InstancePipeline.Item> {
   private static final Logger LOG = Logger.getLogger(InstancePipeline.class.getName());
 
   @Inject private HostAccess hosts;
+  @Inject private Events events;
 
   /** What processing one instance needs, read in the load transaction. */
   public record Item(
@@ -293,11 +295,14 @@ public class InstancePipeline implements Pipeline<InstancePipeline.Item> {
    * The change, unless the API moved the instance on meanwhile (a delete during a deploy): then the
    * next round works from its new status instead of overwriting it.
    */
-  private static Apply update(Item item, Change change) {
+  private Apply update(Item item, Change change) {
     return em -> {
       InstanceEntity instance = em.find(InstanceEntity.class, item.id());
       if (instance != null && instance.getStatus() == item.status()) {
+        boolean wasUnreachable = instance.isUnreachable();
         change.apply(instance);
+        InstanceEvents.statusChanged(events, em, instance, item.status(), null);
+        InstanceEvents.reachabilityChanged(events, em, instance, item.status(), wasUnreachable);
       }
     };
   }

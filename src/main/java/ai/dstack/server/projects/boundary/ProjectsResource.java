@@ -117,7 +117,7 @@ public class ProjectsResource {
     String templatesRepo = in.optString("templates_repo");
     boolean reset = in.bool("reset_templates_repo", false);
     in.validate();
-    return view(projects.update(project, isPublic, templatesRepo, reset));
+    return view(projects.update(call.user(), project, isPublic, templatesRepo, reset));
   }
 
   private List<Projects.MemberRequest> memberRequests() {

@@ -8,6 +8,8 @@ import ai.dstack.server.crypto.SshKeys;
 import ai.dstack.server.db.Database;
 import ai.dstack.server.db.Keyset;
 import ai.dstack.server.db.Times;
+import ai.dstack.server.events.control.EventTarget;
+import ai.dstack.server.events.control.Events;
 import ai.dstack.server.projects.entity.MemberEntity;
 import ai.dstack.server.projects.entity.ProjectEntity;
 import ai.dstack.server.projects.entity.ProjectRole;
@@ -22,6 +24,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -40,6 +43,7 @@ public class Projects {
   @Inject private SshKeyPool keyPool;
   @Inject private Users users;
   @Inject private TemplatesRepos templatesRepos;
+  @Inject private Events events;
 
   /** A project with its members, as {@code get} and the member endpoints return it. */
   public record ProjectDetails(ProjectEntity project, List<MemberEntity> members) {}
@@ -94,6 +98,7 @@ public class Projects {
             DEFAULT_PROJECT, admin, false, null, SshKeys.generate(DEFAULT_PROJECT + "@dstack"));
     em.persist(project);
     em.persist(newMember(project, admin, ProjectRole.ADMIN, 0));
+    events.record(em, "Project created", admin.getId(), EventTarget.project(project));
     log.info("Created the default project " + DEFAULT_PROJECT);
   }
 
@@ -108,6 +113,7 @@ public class Projects {
     }
     project = newProject(name, admin, false, null, SshKeys.generate(name + "@dstack"));
     em.persist(project);
+    events.record(em, "Project created", admin.getId(), EventTarget.project(project));
     log.info("Created project " + name + " from the server configuration");
     return project;
   }
@@ -208,6 +214,7 @@ public class Projects {
                   em.persist(project);
                   MemberEntity member = newMember(project, owner, ProjectRole.ADMIN, 0);
                   em.persist(member);
+                  events.record(em, "Project created", owner.getId(), EventTarget.project(project));
                   return new ProjectDetails(project, List.of(member));
                 });
     log.info("Created project " + name + " (owner " + caller.getName() + ")");
@@ -244,9 +251,11 @@ public class Projects {
               }
               long now = Times.now().getEpochSecond();
               for (ProjectEntity project : projects) {
+                EventTarget target = EventTarget.project(project); // under its name before deletion
                 project.setOriginalName(project.getName());
                 project.setName("_deleted_" + now + "_" + Hashes.randomHex(8));
                 project.setDeleted(true);
+                events.record(em, "Project deleted", caller.getId(), target);
               }
             });
     log.info("Deleted projects " + names);
@@ -397,7 +406,11 @@ public class Projects {
   }
 
   public ProjectDetails update(
-      ProjectEntity project, Boolean isPublic, String templatesRepo, boolean resetTemplatesRepo) {
+      UserEntity caller,
+      ProjectEntity project,
+      Boolean isPublic,
+      String templatesRepo,
+      boolean resetTemplatesRepo) {
     String validatedRepo =
         resetTemplatesRepo || templatesRepo == null || templatesRepo.isBlank()
             ? null
@@ -409,14 +422,25 @@ public class Projects {
         db().tx(
                 em -> {
                   ProjectEntity managed = em.find(ProjectEntity.class, project.getId());
+                  List<String> updated = new ArrayList<>();
+                  if (isPublic != null && isPublic != managed.isPublic()) {
+                    updated.add("is_public=" + (isPublic ? "True" : "False"));
+                  }
                   if (isPublic != null) {
                     managed.setPublic(isPublic);
                   }
-                  if (resetTemplatesRepo) {
-                    managed.setTemplatesRepo(null);
-                  } else if (validatedRepo != null) {
-                    managed.setTemplatesRepo(validatedRepo);
+                  String newRepo = resetTemplatesRepo ? null : validatedRepo;
+                  if ((resetTemplatesRepo || validatedRepo != null)
+                      && !Objects.equals(newRepo, managed.getTemplatesRepo())) {
+                    updated.add("templates_repo=" + (newRepo == null ? "None" : newRepo));
+                    managed.setTemplatesRepo(newRepo);
                   }
+                  events.record(
+                      em,
+                      "Project updated. Updated fields: "
+                          + (updated.isEmpty() ? "<none>" : String.join(", ", updated)),
+                      caller.getId(),
+                      EventTarget.project(managed));
                   return new ProjectDetails(managed, members(em, managed));
                 });
     log.info("Updated project " + project.getName());

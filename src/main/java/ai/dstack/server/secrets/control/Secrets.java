@@ -4,6 +4,8 @@ import ai.dstack.server.ServerContext;
 import ai.dstack.server.api.ApiException;
 import ai.dstack.server.crypto.SecretText;
 import ai.dstack.server.db.Times;
+import ai.dstack.server.events.control.EventTarget;
+import ai.dstack.server.events.control.Events;
 import ai.dstack.server.projects.control.Projects;
 import ai.dstack.server.projects.entity.ProjectEntity;
 import ai.dstack.server.secrets.entity.SecretEntity;
@@ -28,6 +30,7 @@ public class Secrets {
 
   @Inject private ServerContext server;
   @Inject private Projects projects;
+  @Inject private Events events;
 
   public List<SecretEntity> list(UserEntity caller, ProjectEntity project) {
     requireManager(caller, project);
@@ -78,14 +81,14 @@ public class Secrets {
       throw ApiException.error("Secret value length must not exceed " + MAX_VALUE_LENGTH);
     }
     try {
-      return upsert(project, name, value);
+      return upsert(caller, project, name, value);
     } catch (PersistenceException e) {
       // another request created the same name between our read and insert: now it is an update
-      return upsert(project, name, value);
+      return upsert(caller, project, name, value);
     }
   }
 
-  private SecretEntity upsert(ProjectEntity project, String name, String value) {
+  private SecretEntity upsert(UserEntity caller, ProjectEntity project, String name, String value) {
     return server
         .database()
         .tx(
@@ -100,9 +103,11 @@ public class Secrets {
                         SecretText.of(value),
                         Times.now());
                 em.persist(secret);
+                events.record(em, "Secret created", caller.getId(), EventTarget.secret(secret));
               } else if (!secret.getValue().readable()
                   || !secret.getValue().plaintext().equals(value)) {
                 secret.setValue(SecretText.of(value), Times.now());
+                events.record(em, "Secret updated", caller.getId(), EventTarget.secret(secret));
               }
               return secret;
             });
@@ -130,7 +135,10 @@ public class Secrets {
                 throw ApiException.resourceNotExists(
                     "Secrets not found: " + String.join(", ", missing));
               }
-              found.forEach(em::remove);
+              for (SecretEntity secret : found) {
+                em.remove(secret);
+                events.record(em, "Secret deleted", caller.getId(), EventTarget.secret(secret));
+              }
             });
   }
 

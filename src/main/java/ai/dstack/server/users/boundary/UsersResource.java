@@ -59,7 +59,8 @@ public class UsersResource {
   public UserViews.User create() {
     call.globalAdmin();
     UserRequest request = UserRequest.read(call);
-    UserEntity user = users.create(request.username, request.role, request.email, request.active);
+    UserEntity user =
+        users.create(call.user(), request.username, request.role, request.email, request.active);
     return UserViews.user(user, users.canCreateProjects(user));
   }
 
@@ -68,7 +69,8 @@ public class UsersResource {
   public UserViews.User update() {
     call.globalAdmin();
     UserRequest request = UserRequest.read(call);
-    UserEntity user = users.update(request.username, request.role, request.email, request.active);
+    UserEntity user =
+        users.update(call.user(), request.username, request.role, request.email, request.active);
     return UserViews.user(user, users.canCreateProjects(user));
   }
 
@@ -91,7 +93,7 @@ public class UsersResource {
     JsonInput in = JsonInput.requiredBody(call.body());
     List<String> names = in.stringList("users");
     in.validate();
-    users.delete(names);
+    users.delete(call.user(), names);
     return Responses.jsonNull();
   }
 

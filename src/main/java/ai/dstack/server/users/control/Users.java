@@ -10,12 +10,15 @@ import ai.dstack.server.crypto.SshPublicKey;
 import ai.dstack.server.db.Database;
 import ai.dstack.server.db.Keyset;
 import ai.dstack.server.db.Times;
+import ai.dstack.server.events.control.EventTarget;
+import ai.dstack.server.events.control.Events;
 import ai.dstack.server.users.entity.GlobalRole;
 import ai.dstack.server.users.entity.UserEntity;
 import ai.dstack.server.users.entity.UserPublicKeyEntity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -32,6 +35,7 @@ public class Users {
 
   @Inject private ServerContext server;
   @Inject private SshKeyPool keyPool;
+  @Inject private Events events;
 
   private Database db() {
     return server.database();
@@ -72,6 +76,7 @@ public class Users {
             // at startup: generated here, so the key pool does not start refilling during boot
             SshKeys.generate(ADMIN_USERNAME));
     em.persist(admin);
+    events.record(em, "User created", admin.getId(), EventTarget.user(admin));
     log.info("Created the admin user");
     return admin;
   }
@@ -113,7 +118,8 @@ public class Users {
     return user;
   }
 
-  public UserEntity create(String username, GlobalRole role, String email, boolean active) {
+  public UserEntity create(
+      UserEntity caller, String username, GlobalRole role, String email, boolean active) {
     if (!USERNAME.matcher(username).matches()) {
       throw ApiException.error("Username should match regex '" + USERNAME.pattern() + "'");
     }
@@ -139,13 +145,15 @@ public class Users {
                           UUID.randomUUID().toString(),
                           keyPool.take(username));
                   em.persist(created);
+                  events.record(em, "User created", caller.getId(), EventTarget.user(created));
                   return created;
                 });
     log.info("Created user " + username);
     return user;
   }
 
-  public UserEntity update(String username, GlobalRole role, String email, boolean active) {
+  public UserEntity update(
+      UserEntity caller, String username, GlobalRole role, String email, boolean active) {
     UserEntity user =
         db().tx(
                 em -> {
@@ -153,9 +161,25 @@ public class Users {
                   if (found == null) {
                     throw ApiException.resourceNotExists();
                   }
+                  List<String> updated = new ArrayList<>();
+                  if (role != found.getGlobalRole()) {
+                    updated.add("global_role=" + role.value());
+                  }
+                  if (!Objects.equals(email, found.getEmail())) {
+                    updated.add("email"); // not the new value: it may be sensitive
+                  }
+                  if (active != found.isActive()) {
+                    updated.add("active=" + (active ? "True" : "False"));
+                  }
                   found.setGlobalRole(role);
                   found.setEmail(email);
                   found.setActive(active);
+                  events.record(
+                      em,
+                      "User updated. Updated fields: "
+                          + (updated.isEmpty() ? "<none>" : String.join(", ", updated)),
+                      caller.getId(),
+                      EventTarget.user(found));
                   return found;
                 });
     log.info("Updated user " + username);
@@ -170,6 +194,7 @@ public class Users {
               SshKeys.SshKeyPair keys = keyPool.take(user.getName());
               user.setSshPrivateKey(keys.privateKey());
               user.setSshPublicKey(keys.publicKey());
+              events.record(em, "User SSH key refreshed", caller.getId(), EventTarget.user(user));
               return user;
             });
   }
@@ -181,6 +206,8 @@ public class Users {
                 em -> {
                   UserEntity found = requireUser(em, username);
                   setToken(found, UUID.randomUUID().toString());
+                  events.record(
+                      em, "User token refreshed", caller.getId(), EventTarget.user(found));
                   return found;
                 });
     log.info("Refreshed the token of user " + username);
@@ -188,7 +215,7 @@ public class Users {
   }
 
   /** Soft delete: renamed out of the way, deactivated, memberships removed; all or nothing. */
-  public void delete(List<String> usernames) {
+  public void delete(UserEntity caller, List<String> usernames) {
     if (usernames.contains(ADMIN_USERNAME)) {
       throw ApiException.error("User '" + ADMIN_USERNAME + "' cannot be deleted");
     }
@@ -205,10 +232,12 @@ public class Users {
               }
               long now = Times.now().getEpochSecond();
               for (UserEntity user : users) {
+                EventTarget target = EventTarget.user(user); // under its name before deletion
                 user.setOriginalName(user.getName());
                 user.setName("_deleted_" + now + "_" + Hashes.randomHex(8));
                 user.setDeleted(true);
                 user.setActive(false);
+                events.record(em, "User deleted", caller.getId(), target);
               }
               em.createQuery("DELETE FROM MemberEntity m WHERE m.user IN :users")
                   .setParameter("users", users)
@@ -264,6 +293,11 @@ public class Users {
                       key.fingerprint(),
                       keyLine.trim());
               em.persist(entity);
+              events.record(
+                  em,
+                  "Public key added. Fingerprint: " + key.fingerprint(),
+                  caller.getId(),
+                  EventTarget.user(caller));
               return entity;
             });
   }
@@ -272,13 +306,26 @@ public class Users {
     if (ids.isEmpty()) {
       return;
     }
+    List<String> keyIds = ids.stream().map(UUID::toString).toList();
     db().txRun(
-            em ->
-                em.createQuery(
-                        "DELETE FROM UserPublicKeyEntity k WHERE k.userId = :user AND k.id IN :ids")
-                    .setParameter("user", caller.getId())
-                    .setParameter("ids", ids.stream().map(UUID::toString).toList())
-                    .executeUpdate());
+            em -> {
+              List<UserPublicKeyEntity> keys =
+                  em.createQuery(
+                          "SELECT k FROM UserPublicKeyEntity k"
+                              + " WHERE k.userId = :user AND k.id IN :ids",
+                          UserPublicKeyEntity.class)
+                      .setParameter("user", caller.getId())
+                      .setParameter("ids", keyIds)
+                      .getResultList();
+              for (UserPublicKeyEntity key : keys) {
+                em.remove(key);
+                events.record(
+                    em,
+                    "Public key deleted. Fingerprint: " + key.getFingerprint(),
+                    caller.getId(),
+                    EventTarget.user(caller));
+              }
+            });
   }
 
   /** Exact, case-sensitive lookup among users that are not deleted. */
