@@ -106,9 +106,9 @@ final class EventLog {
   }
 
   /**
-   * Up to {@code limit} events with a timestamp above {@code after}, as wire objects, stopping
-   * once their messages reach {@code maxBytes} (at least one event): a page's size is bounded
-   * however long the lines are.
+   * Up to {@code limit} events with a timestamp above {@code after}, as wire objects, stopping once
+   * their messages reach {@code maxBytes} (at least one event): a page's size is bounded however
+   * long the lines are.
    */
   synchronized Page after(long after, int limit, long maxBytes) throws IOException {
     int first = firstAfter(after);

@@ -1,7 +1,7 @@
 package ai.dstack.server.runs.control;
 
-import ai.dstack.server.fleets.control.FleetSpecs;
 import ai.dstack.server.files.control.FileArchives;
+import ai.dstack.server.fleets.control.FleetSpecs;
 import ai.dstack.server.instances.entity.InstanceEntity;
 import ai.dstack.server.repos.control.Repos;
 import ai.dstack.server.runs.entity.JobEntity;

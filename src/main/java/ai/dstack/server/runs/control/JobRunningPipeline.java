@@ -4,7 +4,6 @@ import ai.dstack.server.ServerContext;
 import ai.dstack.server.api.JsonText;
 import ai.dstack.server.db.Times;
 import ai.dstack.server.files.control.FileArchives;
-import ai.dstack.server.repos.control.Repos;
 import ai.dstack.server.fleets.control.FleetSpecs;
 import ai.dstack.server.hosts.HostAccess;
 import ai.dstack.server.hosts.HostException;
@@ -16,6 +15,7 @@ import ai.dstack.server.logs.control.RunLogs;
 import ai.dstack.server.logs.control.RunnerLogEvent;
 import ai.dstack.server.metrics.control.JobMetrics;
 import ai.dstack.server.projects.entity.ProjectEntity;
+import ai.dstack.server.repos.control.Repos;
 import ai.dstack.server.runs.entity.JobEntity;
 import ai.dstack.server.runs.entity.JobStatus;
 import ai.dstack.server.runs.entity.RunEntity;
@@ -38,19 +38,22 @@ import java.util.Map;
 import java.util.logging.Logger;
 
 /**
- * Assigned jobs through the agent protocol (SERVER.md §6.4 steps 5-7): the task is submitted to
- * the host's shim, the job to its runner once the task runs (spec with secrets resolved, file
- * archives, code), then the runner is pulled for states, logs and metrics until the job ends.
- * Logs go to storage one bounded page at a time before the next is asked for: a job printing
- * faster than storage takes it waits on the host, not in this server's heap.
+ * Assigned jobs through the agent protocol (SERVER.md §6.4 steps 5-7): the task is submitted to the
+ * host's shim, the job to its runner once the task runs (spec with secrets resolved, file archives,
+ * code), then the runner is pulled for states, logs and metrics until the job ends. Logs go to
+ * storage one bounded page at a time before the next is asked for: a job printing faster than
+ * storage takes it waits on the host, not in this server's heap.
  */
 @ApplicationScoped
 public class JobRunningPipeline implements Pipeline<JobRunningPipeline.Item> {
   private static final Logger LOG = Logger.getLogger(JobRunningPipeline.class.getName());
+
   /** A pull answer carries at most this many base64 bytes of messages per stream. */
   static final long PULL_PAGE_BYTES = 1024 * 1024;
+
   /** Pages taken in one round before the job's lease is given back to the engine. */
   private static final int PAGES_PER_ROUND = 32;
+
   private static final Duration UNREACHABLE_LIMIT = Duration.ofMinutes(2);
   private static final Duration METRICS_INTERVAL = Duration.ofSeconds(9);
 
@@ -94,7 +97,9 @@ public class JobRunningPipeline implements Pipeline<JobRunningPipeline.Item> {
   @Override
   public Item load(EntityManager em, Lease lease) {
     JobEntity job = em.find(JobEntity.class, lease.id());
-    if (job == null || job.getStatus().finished() || job.getStatus() == JobStatus.SUBMITTED
+    if (job == null
+        || job.getStatus().finished()
+        || job.getStatus() == JobStatus.SUBMITTED
         || job.getStatus() == JobStatus.TERMINATING) {
       return null;
     }
@@ -102,7 +107,8 @@ public class JobRunningPipeline implements Pipeline<JobRunningPipeline.Item> {
     if (run == null || run.getStatus() == RunStatus.TERMINATING || run.getStatus().finished()) {
       return null;
     }
-    InstanceEntity instance = job.getInstanceId() == null ? null : em.find(InstanceEntity.class, job.getInstanceId());
+    InstanceEntity instance =
+        job.getInstanceId() == null ? null : em.find(InstanceEntity.class, job.getInstanceId());
     ProjectEntity project = em.find(ProjectEntity.class, job.getProjectId());
     Map<String, Object> connection =
         instance != null
@@ -111,7 +117,9 @@ public class JobRunningPipeline implements Pipeline<JobRunningPipeline.Item> {
             ? FleetSpecs.parse(instance.getRemoteConnectionInfo().plaintext())
             : null;
     JobInputs.Inputs inputs =
-        job.getStatus() == JobStatus.RUNNING ? null : JobInputs.load(
+        job.getStatus() == JobStatus.RUNNING
+            ? null
+            : JobInputs.load(
                 em, job, run, Secrets.values(em, job.getProjectId()), repos, fileArchives);
     boolean metricsDue =
         job.getStatus() == JobStatus.RUNNING
@@ -120,20 +128,15 @@ public class JobRunningPipeline implements Pipeline<JobRunningPipeline.Item> {
     em.detach(job);
     em.detach(run);
     return new Item(
-        job,
-        run,
-        project.getName(),
-        project.getSshPublicKey(),
-        connection,
-        inputs,
-        metricsDue);
+        job, run, project.getName(), project.getSshPublicKey(), connection, inputs, metricsDue);
   }
 
   @Override
   public Apply process(Item item, Lease lease) {
     JobEntity job = item.job();
     if (item.connection() == null) {
-      return terminate(job, "INSTANCE_UNREACHABLE", "The instance's connection details are unavailable");
+      return terminate(
+          job, "INSTANCE_UNREACHABLE", "The instance's connection details are unavailable");
     }
     JobAgent agent = new JobAgent(hosts.agent(), InstancePipeline.target(item.connection()));
     try {
@@ -271,7 +274,9 @@ public class JobRunningPipeline implements Pipeline<JobRunningPipeline.Item> {
     Duration limit = hosts.settings().provisioningTimeout();
     if (Times.now().isAfter(job.getSubmittedAt().plus(limit))) {
       return terminate(
-          job, "WAITING_RUNNER_LIMIT_EXCEEDED", "The job's runner did not start within " + limit.toSeconds() + " s: " + why);
+          job,
+          "WAITING_RUNNER_LIMIT_EXCEEDED",
+          "The job's runner did not start within " + limit.toSeconds() + " s: " + why);
     }
     return em -> {
       JobEntity row = em.find(JobEntity.class, job.getId());
@@ -317,7 +322,12 @@ public class JobRunningPipeline implements Pipeline<JobRunningPipeline.Item> {
     long cursor = pulled.cursor();
     Integer inactivity = pulled.noConnectionsSecs();
     if (reason != null) {
-      LOG.info("Job " + job.getJobName() + " ended on its host: " + reason.toLowerCase(Locale.ROOT) + (exit == null ? "" : " (exit " + exit + ")"));
+      LOG.info(
+          "Job "
+              + job.getJobName()
+              + " ended on its host: "
+              + reason.toLowerCase(Locale.ROOT)
+              + (exit == null ? "" : " (exit " + exit + ")"));
     }
     Apply writes =
         em -> {
@@ -342,13 +352,15 @@ public class JobRunningPipeline implements Pipeline<JobRunningPipeline.Item> {
   }
 
   /** What pulling a runner gave: the cursor to go on from and the last state seen. */
-  record Pulled(long cursor, Map<String, Object> lastState, Integer noConnectionsSecs, boolean more) {}
+  record Pulled(
+      long cursor, Map<String, Object> lastState, Integer noConnectionsSecs, boolean more) {}
 
   /**
    * Pulls up to {@code pages} pages from the runner after the job's cursor, each written to log
    * storage before the next is asked for.
    */
-  static Pulled pull(JobAgent agent, int port, JobEntity job, String projectName, RunLogs logs, int pages)
+  static Pulled pull(
+      JobAgent agent, int port, JobEntity job, String projectName, RunLogs logs, int pages)
       throws HostException {
     long cursor = job.getRunnerTimestamp() == null ? 0 : job.getRunnerTimestamp();
     Map<String, Object> lastState = null;
@@ -392,9 +404,11 @@ public class JobRunningPipeline implements Pipeline<JobRunningPipeline.Item> {
 
   /** The host port of the job's runner API, from its runtime data. */
   static int runnerPort(JobEntity job) {
-    Map<String, Object> runtime = job.getJobRuntimeData() == null ? Map.of() : FleetSpecs.parse(job.getJobRuntimeData());
+    Map<String, Object> runtime =
+        job.getJobRuntimeData() == null ? Map.of() : FleetSpecs.parse(job.getJobRuntimeData());
     Object ports = runtime.get("ports");
-    if (ports instanceof Map<?, ?> map && map.get(String.valueOf(JobAgent.RUNNER_PORT)) instanceof Number port) {
+    if (ports instanceof Map<?, ?> map
+        && map.get(String.valueOf(JobAgent.RUNNER_PORT)) instanceof Number port) {
       return port.intValue();
     }
     return -1;
@@ -405,7 +419,13 @@ public class JobRunningPipeline implements Pipeline<JobRunningPipeline.Item> {
     Instant now = Times.now();
     Instant since = job.getDisconnectedAt() == null ? now : job.getDisconnectedAt();
     if (now.isAfter(since.plus(UNREACHABLE_LIMIT))) {
-      LOG.info("Job " + job.getJobName() + ": its host has not answered since " + since + ": " + e.getMessage());
+      LOG.info(
+          "Job "
+              + job.getJobName()
+              + ": its host has not answered since "
+              + since
+              + ": "
+              + e.getMessage());
       return terminate(job, "INSTANCE_UNREACHABLE", e.getMessage());
     }
     if (job.getDisconnectedAt() == null) {
@@ -420,7 +440,12 @@ public class JobRunningPipeline implements Pipeline<JobRunningPipeline.Item> {
   }
 
   private static Apply terminate(JobEntity job, String reason, String message) {
-    LOG.info("Job " + job.getJobName() + " is terminating: " + reason.toLowerCase(Locale.ROOT) + (message == null ? "" : " (" + message + ")"));
+    LOG.info(
+        "Job "
+            + job.getJobName()
+            + " is terminating: "
+            + reason.toLowerCase(Locale.ROOT)
+            + (message == null ? "" : " (" + message + ")"));
     return Apply.hinting(
         em -> {
           JobEntity row = em.find(JobEntity.class, job.getId());

@@ -34,6 +34,7 @@ import java.util.logging.Logger;
 @ApplicationScoped
 public class JobTerminatingPipeline implements Pipeline<JobTerminatingPipeline.Item> {
   private static final Logger LOG = Logger.getLogger(JobTerminatingPipeline.class.getName());
+
   /** Reasons after which the job's process may still run and is asked to stop gracefully. */
   private static final Set<String> GRACEFUL =
       Set.of(
@@ -42,8 +43,10 @@ public class JobTerminatingPipeline implements Pipeline<JobTerminatingPipeline.I
           "SCALED_DOWN",
           "INACTIVITY_DURATION_EXCEEDED",
           "TERMINATED_DUE_TO_UTILIZATION_POLICY");
+
   /** Seconds the agent waits between TERM and KILL when the task itself is terminated. */
   private static final long KILL_DELAY_SECONDS = 5;
+
   private static final int FINAL_PULL_PAGES = 64;
 
   @Inject private HostAccess hosts;
@@ -138,7 +141,8 @@ public class JobTerminatingPipeline implements Pipeline<JobTerminatingPipeline.I
     if (runnerPort > 0) {
       try {
         cursor =
-            JobRunningPipeline.pull(agent, runnerPort, job, item.projectName(), logs, FINAL_PULL_PAGES)
+            JobRunningPipeline.pull(
+                    agent, runnerPort, job, item.projectName(), logs, FINAL_PULL_PAGES)
                 .cursor();
       } catch (HostException e) {
         LOG.info("Job " + job.getJobName() + ": last logs not pulled: " + e.getMessage());

@@ -18,8 +18,8 @@ import java.util.Map;
 import java.util.logging.Logger;
 
 /**
- * Runs follow their jobs (API.md §4.1): the status is derived from each job's latest submission;
- * a failed job or all jobs done end the run; a terminating run (stopped, failed or done) moves its
+ * Runs follow their jobs (API.md §4.1): the status is derived from each job's latest submission; a
+ * failed job or all jobs done end the run; a terminating run (stopped, failed or done) moves its
  * active jobs to terminating and ends once they all have.
  */
 @ApplicationScoped
@@ -144,7 +144,9 @@ public class RunPipeline implements Pipeline<RunPipeline.Item> {
           }
           for (String id : toStop) {
             JobEntity job = em.find(JobEntity.class, id);
-            if (job != null && !job.getStatus().finished() && job.getStatus() != JobStatus.TERMINATING) {
+            if (job != null
+                && !job.getStatus().finished()
+                && job.getStatus() != JobStatus.TERMINATING) {
               job.terminate(jobReason, null);
             }
           }

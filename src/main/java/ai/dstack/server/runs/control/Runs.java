@@ -185,6 +185,8 @@ public class Runs {
             ((Number) configuration.get("priority")).intValue(),
             now);
     em.persist(run);
+    // no JPA relationship orders the inserts: the run row must exist before its jobs reference it
+    em.flush();
     for (Map<String, Object> jobSpec : JobSpecs.forReplica(effective, name, 0)) {
       em.persist(
           new JobEntity(
@@ -446,7 +448,8 @@ public class Runs {
               }
               String repoRowId = null;
               if (query.repoId() != null) {
-                RepoEntity repo = repos.find(em, visible.keySet().iterator().next(), query.repoId());
+                RepoEntity repo =
+                    repos.find(em, visible.keySet().iterator().next(), query.repoId());
                 if (repo == null) {
                   return List.<RunEntity>of();
                 }

@@ -7,7 +7,6 @@ import static ai.dstack.server.it.Expect.ok;
 import static ai.dstack.server.it.Expect.okArray;
 import static ai.dstack.server.it.Expect.okNull;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -53,7 +52,8 @@ class RunsIT {
   @BeforeAll
   static void start() throws Exception {
     hosts = TestHosts.create(2);
-    Path home = Files.createTempDirectory(Path.of(System.getProperty("it.workDir")), "runs");
+    Path work = Files.createDirectories(Path.of(System.getProperty("it.workDir")));
+    Path home = Files.createTempDirectory(work, "runs");
     server = new DstackServer(home);
     for (String pipeline :
         List.of("instances", "runs", "jobs_submitted", "jobs_running", "jobs_terminating")) {
@@ -82,12 +82,13 @@ class RunsIT {
                     .add("ssh_config", Json.createObjectBuilder().add("hosts", hostList)))
             .add("profile", Json.createObjectBuilder().add("name", "default"))
             .build();
-    JsonObject plan =
-        ok(api.post("/api/project/main/fleets/get_plan", "{\"spec\":" + spec + "}"));
+    JsonObject plan = ok(api.post("/api/project/main/fleets/get_plan", "{\"spec\":" + spec + "}"));
     ok(
         api.post(
             "/api/project/main/fleets/apply",
-            "{\"plan\":{\"spec\":" + plan.get("spec") + ",\"current_resource\":null},\"force\":false}"));
+            "{\"plan\":{\"spec\":"
+                + plan.get("spec")
+                + ",\"current_resource\":null},\"force\":false}"));
     await(
         () -> ok(api.post("/api/project/main/fleets/get", body("name", "hosts"))),
         f ->
@@ -141,7 +142,9 @@ class RunsIT {
                     .add(
                         "disk",
                         Json.createObjectBuilder()
-                            .add("size", Json.createObjectBuilder().add("min", 0.1).addNull("max"))));
+                            .add(
+                                "size",
+                                Json.createObjectBuilder().add("min", 0.1).addNull("max"))));
     changes.forEach(configuration::add);
     return Json.createObjectBuilder(recorded)
         .add("run_name", name)
@@ -160,7 +163,10 @@ class RunsIT {
   /** get_plan, then apply the echoed plan, as {@code dstack apply -y -d} does. */
   private static JsonObject submit(JsonObject spec) {
     JsonObject plan =
-        ok(api.post("/api/project/main/runs/get_plan", "{\"run_spec\":" + spec + ",\"max_offers\":null}"));
+        ok(
+            api.post(
+                "/api/project/main/runs/get_plan",
+                "{\"run_spec\":" + spec + ",\"max_offers\":null}"));
     return ok(
         api.post(
             "/api/project/main/runs/apply",
@@ -350,14 +356,13 @@ class RunsIT {
     String codeHash = sha256(code);
     okNull(
         api.upload(
-            "/api/project/main/repos/upload_code?repo_id=none",
-            api.adminToken(),
-            codeHash,
-            code));
+            "/api/project/main/repos/upload_code?repo_id=none", api.adminToken(), codeHash, code));
+    // the CLI archives a file under its own name; the runner puts that entry at the mapping's path
     byte[] archive = tar(Map.of("notes.txt", "from files:\n"));
     JsonObject uploaded =
         ok(api.upload("/api/files/upload_archive", api.adminToken(), sha256(archive), archive));
-    JsonObject base = taskSpec("with-files", Map.of("commands", commands("cat code.txt data/notes.txt")));
+    JsonObject base =
+        taskSpec("with-files", Map.of("commands", commands("cat code.txt data/notes.txt")));
     JsonObject spec =
         Json.createObjectBuilder(base)
             .add("repo_code_hash", codeHash)
@@ -367,7 +372,7 @@ class RunsIT {
                     .add(
                         Json.createObjectBuilder()
                             .add("id", uploaded.getString("id"))
-                            .add("path", "data")))
+                            .add("path", "data/notes.txt")))
             .build();
     submit(spec);
     JsonObject done = awaitRun("with-files", finished(), "the run to finish");
@@ -390,14 +395,19 @@ class RunsIT {
     JsonObject plan =
         ok(api.post("/api/project/main/runs/get_plan", "{\"run_spec\":" + spec + "}"));
     assertEquals(0, plan.getJsonArray("job_plans").getJsonObject(0).getJsonArray("offers").size());
-    JsonObject small = ok(api.post("/api/project/main/runs/get_plan", "{\"run_spec\":" + taskSpec("fits", Map.of()) + "}"));
+    JsonObject small =
+        ok(
+            api.post(
+                "/api/project/main/runs/get_plan",
+                "{\"run_spec\":" + taskSpec("fits", Map.of()) + "}"));
     assertTrue(
         small.getJsonArray("job_plans").getJsonObject(0).getJsonArray("offers").size() > 0,
         "the hosts offer themselves to a job they can run");
     submit(spec);
     JsonObject failed = awaitRun("too-big", finished(), "the run to fail");
     assertEquals("failed", failed.getString("status"));
-    assertEquals("failed_to_start_due_to_no_capacity", latest(failed).getString("termination_reason"));
+    assertEquals(
+        "failed_to_start_due_to_no_capacity", latest(failed).getString("termination_reason"));
     assertEquals("no offers", latest(failed).getString("status_message"));
   }
 
@@ -407,7 +417,14 @@ class RunsIT {
     var malformed =
         api.post(
             "/api/project/main/runs/get_plan",
-            "{\"run_spec\":" + Json.createObjectBuilder(spec).add("configuration", Json.createObjectBuilder(spec.getJsonObject("configuration")).add("nodes", "many")).build() + "}");
+            "{\"run_spec\":"
+                + Json.createObjectBuilder(spec)
+                    .add(
+                        "configuration",
+                        Json.createObjectBuilder(spec.getJsonObject("configuration"))
+                            .add("nodes", "many"))
+                    .build()
+                + "}");
     assertEquals(422, malformed.status(), malformed.text());
     assertEquals(
         List.of("body", "run_spec", "configuration", "nodes"),
@@ -417,13 +434,17 @@ class RunsIT {
     error(
         api.post(
             "/api/project/main/runs/get_plan",
-            "{\"run_spec\":" + Json.createObjectBuilder(spec).add("run_name", "Bad_Name").build() + "}"),
+            "{\"run_spec\":"
+                + Json.createObjectBuilder(spec).add("run_name", "Bad_Name").build()
+                + "}"),
         "Resource name should match regex '^[a-z][a-z0-9-]{1,40}$'");
     JsonObject unknownRepo = Json.createObjectBuilder(spec).add("repo_id", "no-such-repo").build();
     clientError(
         api.post(
             "/api/project/main/runs/apply",
-            "{\"plan\":{\"run_spec\":" + unknownRepo + ",\"current_resource\":null},\"force\":false}"),
+            "{\"plan\":{\"run_spec\":"
+                + unknownRepo
+                + ",\"current_resource\":null},\"force\":false}"),
         "repo_does_not_exist",
         "Repo no-such-repo does not exist");
     error(api.post("/api/project/main/runs/get", "{}"), "run_name or id must be specified");
@@ -433,7 +454,8 @@ class RunsIT {
   /** The CLI's attach: SSH to the host with the user's key, then to the job's own SSH port. */
   private static void attachAsTheCliDoes(JsonObject run, TestHost host) throws Exception {
     JsonObject me = ok(api.post("/api/users/get_my_user", ""));
-    assertEquals(me.getString("ssh_public_key"), run.getJsonObject("run_spec").getString("ssh_key_pub"));
+    assertEquals(
+        me.getString("ssh_public_key"), run.getJsonObject("run_spec").getString("ssh_key_pub"));
     JsonObject job = latest(run);
     JsonObject jpd = job.getJsonObject("job_provisioning_data");
     JsonObject jrd = job.getJsonObject("job_runtime_data");
@@ -464,7 +486,13 @@ class RunsIT {
             + "  ProxyJump run-host\n");
     Process ssh =
         new ProcessBuilder(
-                "ssh", "-F", config.toString(), "-o", "BatchMode=yes", "run", "echo attached-to-$PWD")
+                "ssh",
+                "-F",
+                config.toString(),
+                "-o",
+                "BatchMode=yes",
+                "run",
+                "echo attached-to-$PWD")
             .redirectErrorStream(true)
             .start();
     assertTrue(ssh.waitFor(60, TimeUnit.SECONDS));
