@@ -46,6 +46,9 @@ class TraceContractIT {
         || path.startsWith("/api/server/")
         || path.matches("/api/project/[^/]+/repos/.+")
         || path.startsWith("/api/files/")
+        || path.matches("/api/project/[^/]+/(runs|logs|gpus)/.+")
+        || path.equals("/api/runs/list")
+        || path.equals("/api/events/list")
         || path.equals("/api/backends/list_types")
         || path.equals("/api/auth/list_providers");
   }

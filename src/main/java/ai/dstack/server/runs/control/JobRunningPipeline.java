@@ -63,6 +63,7 @@ public class JobRunningPipeline implements Pipeline<JobRunningPipeline.Item> {
   @Inject private JobMetrics metrics;
   @Inject private Repos repos;
   @Inject private FileArchives fileArchives;
+  @Inject private RunEvents events;
 
   /** What one round needs; the job's inputs only while it is being started. */
   record Item(
@@ -263,6 +264,7 @@ public class JobRunningPipeline implements Pipeline<JobRunningPipeline.Item> {
             row.setStatus(JobStatus.RUNNING);
             row.setRunnerTimestamp(0L);
             row.setDisconnectedAt(null);
+            events.jobStatus(em, row, from);
           }
         },
         Runs.RUN_PIPELINE,
@@ -280,8 +282,9 @@ public class JobRunningPipeline implements Pipeline<JobRunningPipeline.Item> {
     }
     return em -> {
       JobEntity row = em.find(JobEntity.class, job.getId());
-      if (row != null && row.getStatus() == from) {
+      if (row != null && row.getStatus() == from && from != JobStatus.PULLING) {
         row.setStatus(JobStatus.PULLING);
+        events.jobStatus(em, row, from);
       }
     };
   }
@@ -344,6 +347,7 @@ public class JobRunningPipeline implements Pipeline<JobRunningPipeline.Item> {
           if (reason != null) {
             row.setExitStatus(exit);
             row.terminate(reason, message);
+            events.jobStatus(em, row, JobStatus.RUNNING);
           }
         };
     return reason == null
@@ -439,7 +443,7 @@ public class JobRunningPipeline implements Pipeline<JobRunningPipeline.Item> {
     };
   }
 
-  private static Apply terminate(JobEntity job, String reason, String message) {
+  private Apply terminate(JobEntity job, String reason, String message) {
     LOG.info(
         "Job "
             + job.getJobName()
@@ -451,6 +455,7 @@ public class JobRunningPipeline implements Pipeline<JobRunningPipeline.Item> {
           JobEntity row = em.find(JobEntity.class, job.getId());
           if (row != null && row.getStatus() == job.getStatus()) {
             row.terminate(reason, message);
+            events.jobStatus(em, row, job.getStatus());
           }
         },
         Runs.JOBS_TERMINATING_PIPELINE,

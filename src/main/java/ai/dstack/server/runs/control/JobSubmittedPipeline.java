@@ -13,6 +13,7 @@ import ai.dstack.server.workers.Lease;
 import ai.dstack.server.workers.Pipeline;
 import ai.dstack.server.workers.PipelineSettings;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -29,6 +30,8 @@ import java.util.logging.Logger;
 @ApplicationScoped
 public class JobSubmittedPipeline implements Pipeline<JobSubmittedPipeline.Item> {
   private static final Logger LOG = Logger.getLogger(JobSubmittedPipeline.class.getName());
+
+  @Inject private RunEvents events;
 
   record Item(
       String jobId,
@@ -92,11 +95,7 @@ public class JobSubmittedPipeline implements Pipeline<JobSubmittedPipeline.Item>
             JobEntity job = em.find(JobEntity.class, item.jobId());
             if (job != null && job.getStatus() == JobStatus.SUBMITTED) {
               job.terminate("FAILED_TO_START_DUE_TO_NO_CAPACITY", message);
-              LOG.info(
-                  "Job "
-                      + item.jobName()
-                      + " has no capacity"
-                      + (message == null ? "" : ": no fleets"));
+              events.jobStatus(em, job, JobStatus.SUBMITTED);
             }
           },
           Runs.JOBS_TERMINATING_PIPELINE,
@@ -136,7 +135,7 @@ public class JobSubmittedPipeline implements Pipeline<JobSubmittedPipeline.Item>
     return updated == 1;
   }
 
-  private static void assign(EntityManager em, JobEntity job, Offers.Offer offer) {
+  private void assign(EntityManager em, JobEntity job, Offers.Offer offer) {
     InstanceEntity instance = offer.instance();
     Map<String, Object> resources = offer.resources();
     boolean whole = offer.blocks() == offer.totalBlocks();
@@ -158,6 +157,7 @@ public class JobSubmittedPipeline implements Pipeline<JobSubmittedPipeline.Item>
     job.setJobProvisioningData(instance.getJobProvisioningData());
     job.setJobRuntimeData(JsonText.write(runtime));
     job.setStatus(JobStatus.PROVISIONING);
+    events.jobStatus(em, job, JobStatus.SUBMITTED);
     RunEntity run = em.find(RunEntity.class, job.getRunId());
     if (run != null && run.getFleetId() == null) {
       run.setFleetId(instance.getFleetId());

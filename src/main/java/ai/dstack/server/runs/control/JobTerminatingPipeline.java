@@ -51,6 +51,7 @@ public class JobTerminatingPipeline implements Pipeline<JobTerminatingPipeline.I
 
   @Inject private HostAccess hosts;
   @Inject private RunLogs logs;
+  @Inject private RunEvents events;
 
   record Item(JobEntity job, String projectName, Map<String, Object> connection) {}
 
@@ -177,7 +178,7 @@ public class JobTerminatingPipeline implements Pipeline<JobTerminatingPipeline.I
   }
 
   /** The blocks go back to the host; the job takes its final status. */
-  private static Apply finish(JobEntity job, Long cursor) {
+  private Apply finish(JobEntity job, Long cursor) {
     JobStatus status = JobStates.finalStatus(job.getTerminationReason());
     return Apply.hinting(
         em -> {
@@ -192,7 +193,7 @@ public class JobTerminatingPipeline implements Pipeline<JobTerminatingPipeline.I
           row.setRunnerTimestamp(cursor);
           row.setStatus(status);
           row.setFinishedAt(Times.now());
-          LOG.info("Job " + row.getJobName() + " " + status.wire());
+          events.jobStatus(em, row, JobStatus.TERMINATING);
         },
         Runs.RUN_PIPELINE);
   }

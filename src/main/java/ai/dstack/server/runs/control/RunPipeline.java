@@ -8,14 +8,13 @@ import ai.dstack.server.workers.Lease;
 import ai.dstack.server.workers.Pipeline;
 import ai.dstack.server.workers.PipelineSettings;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.logging.Logger;
 
 /**
  * Runs follow their jobs (API.md §4.1): the status is derived from each job's latest submission; a
@@ -24,7 +23,7 @@ import java.util.logging.Logger;
  */
 @ApplicationScoped
 public class RunPipeline implements Pipeline<RunPipeline.Item> {
-  private static final Logger LOG = Logger.getLogger(RunPipeline.class.getName());
+  @Inject private RunEvents events;
 
   /** The run as loaded, and the latest submission of each of its jobs. */
   record Item(
@@ -147,7 +146,9 @@ public class RunPipeline implements Pipeline<RunPipeline.Item> {
             if (job != null
                 && !job.getStatus().finished()
                 && job.getStatus() != JobStatus.TERMINATING) {
+              JobStatus from = job.getStatus();
               job.terminate(jobReason, null);
+              events.jobStatus(em, job, from);
             }
           }
         },
@@ -174,14 +175,7 @@ public class RunPipeline implements Pipeline<RunPipeline.Item> {
           RunEntity run = em.find(RunEntity.class, item.runId());
           run.setStatus(status);
           run.setTerminationReason(reason);
-          LOG.info(
-              "Run "
-                  + item.runName()
-                  + " "
-                  + item.status().wire()
-                  + " -> "
-                  + status.wire()
-                  + (reason == null ? "" : " (" + reason.toLowerCase(Locale.ROOT) + ")"));
+          events.runStatus(em, run, item.status(), null);
         },
         Runs.RUN_PIPELINE,
         Runs.JOBS_TERMINATING_PIPELINE);

@@ -54,6 +54,7 @@ public class Runs {
   @Inject private Projects projects;
   @Inject private Workers workers;
   @Inject private Repos repos;
+  @Inject private RunEvents events;
 
   /** A job of a plan: its spec and the offers that could take it. */
   public record JobPlan(Map<String, Object> jobSpec, List<Offers.Offer> offers, int totalOffers) {}
@@ -95,6 +96,21 @@ public class Runs {
                       : "create";
               return new Plan(spec, effective, jobPlans, current, action);
             });
+  }
+
+  /** The offers the project's fleets make to the first job of a run spec (gpus/list). */
+  @SuppressWarnings("unchecked")
+  public List<Offers.Offer> offers(
+      UserEntity caller, ProjectEntity project, Map<String, Object> spec) {
+    Map<String, Object> effective = RunSpecs.effective(spec, caller.getSshPublicKey());
+    Map<String, Object> jobSpec = JobSpecs.forReplica(effective, null, 0).get(0);
+    return server
+        .database()
+        .read(
+            em ->
+                Offers.match(
+                    candidateInstances(em, project, effective),
+                    (Map<String, Object>) jobSpec.get("requirements")));
   }
 
   /**
@@ -187,8 +203,9 @@ public class Runs {
     em.persist(run);
     // no JPA relationship orders the inserts: the run row must exist before its jobs reference it
     em.flush();
+    List<JobEntity> jobs = new ArrayList<>();
     for (Map<String, Object> jobSpec : JobSpecs.forReplica(effective, name, 0)) {
-      em.persist(
+      JobEntity job =
           new JobEntity(
               UUID.randomUUID().toString(),
               project.getId(),
@@ -200,10 +217,11 @@ public class Runs {
               0,
               0,
               JsonText.write(jobSpec),
-              now));
+              now);
+      em.persist(job);
+      jobs.add(job);
     }
-    LOG.info(
-        "Run " + name + " submitted in project " + project.getName() + " by " + caller.getName());
+    events.submitted(em, run, jobs, caller.getId());
     return run;
   }
 
@@ -369,14 +387,10 @@ public class Runs {
                         && !(abort && "STOPPED_BY_USER".equals(run.getTerminationReason()))) {
                       continue;
                     }
+                    RunStatus from = run.getStatus();
                     run.setStatus(RunStatus.TERMINATING);
                     run.setTerminationReason(reason);
-                    LOG.info(
-                        "Run "
-                            + name
-                            + (abort ? " aborted" : " stopped")
-                            + " by "
-                            + caller.getName());
+                    events.runStatus(em, run, from, caller.getId());
                     count++;
                   }
                   return count;
@@ -409,8 +423,10 @@ public class Runs {
                     "Cannot delete active runs: [" + String.join(", ", active) + "]");
               }
               for (RunEntity run : runs) {
-                run.setDeleted(true);
-                LOG.info("Run " + run.getRunName() + " deleted by " + caller.getName());
+                if (!run.isDeleted()) {
+                  run.setDeleted(true);
+                  events.deleted(em, run, caller.getId());
+                }
               }
             });
   }
