@@ -46,9 +46,7 @@ class TraceContractIT {
         || path.startsWith("/api/server/")
         || path.matches("/api/project/[^/]+/repos/.+")
         || path.startsWith("/api/files/")
-        || path.matches("/api/project/[^/]+/(runs|logs|gpus)/.+")
-        || path.equals("/api/runs/list")
-        || path.equals("/api/events/list")
+        || path.matches("/api/project/[^/]+/logs/poll")
         || path.equals("/api/backends/list_types")
         || path.equals("/api/auth/list_providers");
   }

@@ -142,7 +142,10 @@ public final class JsonInput {
     return optional(field, this::boolValue);
   }
 
-  /** A non-Optional int with a default: absent means the default, JSON null is an error. */
+  /**
+   * A non-Optional int with a default: absent means the default, JSON null is an error. An invalid
+   * value is recorded for {@link #validate} and reads as the default until then.
+   */
   public Integer integer(String field, int fallback, Integer min, Integer max) {
     return bounded(field, defaulted(field, this::intValue), fallback, min, max);
   }
@@ -164,7 +167,7 @@ public final class JsonInput {
               "ensure this value is greater than or equal to " + min,
               "value_error.number.not_ge",
               Json.createObjectBuilder().add("limit_value", min).build()));
-      return null;
+      return fallback;
     }
     if (max != null && value.compareTo(BigInteger.valueOf(max)) > 0) {
       issues.add(
@@ -173,11 +176,11 @@ public final class JsonInput {
               "ensure this value is less than or equal to " + max,
               "value_error.number.not_le",
               Json.createObjectBuilder().add("limit_value", max).build()));
-      return null;
+      return fallback;
     }
     if (value.bitLength() >= Integer.SIZE) {
       issues.add(issue(at(field), "value is not a valid integer", "type_error.integer"));
-      return null;
+      return fallback;
     }
     return value.intValue();
   }
