@@ -52,6 +52,12 @@ public final class JobRunner implements AutoCloseable {
   private static final long PARTIAL_LINE_DELAY_MS = 500;
   private static final long SUPERVISE_INTERVAL_MS = 100;
 
+  /**
+   * Output bytes turned into log events per step: the runner's lock is held while it works, so a
+   * job printing faster than that is taken in chunks between which pulls and stops get their turn.
+   */
+  private static final int PUMP_CHUNK_BYTES = 4 * 1024 * 1024;
+
   /** Host-wide readers for {@code /api/metrics}, made once per agent process. */
   private static final class HostMetrics {
     static final CommandRunner COMMANDS = CommandRunner.system();
@@ -101,6 +107,10 @@ public final class JobRunner implements AutoCloseable {
   private long lastOutputMs;
   private long goneSinceMs;
   private long quotaHour;
+
+  /** Set by a step that left output unread: the next step comes at once. */
+  private volatile boolean outputBacklog;
+
   private long quotaBytes;
 
   private JobRunner(String taskId, Path dir, AgentSettings settings, Map<String, Object> taskConfig)
@@ -380,10 +390,15 @@ public final class JobRunner implements AutoCloseable {
   /** Base64 bytes of log messages per stream in one pull answer unless {@code max_bytes} says. */
   static final long DEFAULT_PULL_BYTES = 4L * 1024 * 1024;
 
+  private static final int BYTE_BOUNDED_PAGE_EVENTS = 100_000;
+
   private HttpResponse pull(HttpRequest request) throws IOException {
     long maxBytes = DEFAULT_PULL_BYTES;
+    int maxEvents = settings.pullPageEvents();
     String bytes = request.query("max_bytes");
     if (bytes != null) {
+      // a client bounding the page by bytes can take many short lines at once
+      maxEvents = Math.max(maxEvents, BYTE_BOUNDED_PAGE_EVENTS);
       try {
         maxBytes = Math.max(1, Long.parseLong(bytes));
       } catch (NumberFormatException e) {
@@ -399,14 +414,14 @@ public final class JobRunner implements AutoCloseable {
         throw new HttpException(400, "timestamp must be an integer");
       }
     }
-    return HttpResponse.json(history(after, maxBytes));
+    return HttpResponse.json(history(after, maxEvents, maxBytes));
   }
 
   /**
    * Events after {@code after}, at most a page of log events; {@code last_updated} is the cursor.
    */
-  synchronized Map<String, Object> history(long after, long maxBytes) throws IOException {
-    int limit = settings.pullPageEvents();
+  synchronized Map<String, Object> history(long after, int limit, long maxBytes)
+      throws IOException {
     EventLog.Page job = jobLogs.after(after, limit, maxBytes);
     EventLog.Page runner = runnerLogs.after(after, limit, maxBytes);
     long cutoff = Long.MAX_VALUE;
@@ -539,7 +554,9 @@ public final class JobRunner implements AutoCloseable {
       } catch (IOException | RuntimeException e) {
         LOG.log(Level.WARNING, "task " + taskId + ": supervising the job failed", e);
       }
-      sleep(SUPERVISE_INTERVAL_MS);
+      if (!outputBacklog) {
+        sleep(SUPERVISE_INTERVAL_MS);
+      }
     }
   }
 
@@ -582,6 +599,9 @@ public final class JobRunner implements AutoCloseable {
       }
     }
     pump(now);
+    if (outputBacklog) {
+      return false;
+    }
     byte[] rest = ansi.flush();
     if (rest.length > 0) {
       jobLogs.append(clock.next(), rest, rawOffset);
@@ -602,8 +622,9 @@ public final class JobRunner implements AutoCloseable {
       long size = file.length();
       byte[] buffer = new byte[64 * 1024];
       file.seek(rawOffset);
-      while (rawOffset < size) {
-        int n = file.read(buffer, 0, (int) Math.min(buffer.length, size - rawOffset));
+      long end = Math.min(size, rawOffset + PUMP_CHUNK_BYTES);
+      while (rawOffset < end) {
+        int n = file.read(buffer, 0, (int) Math.min(buffer.length, end - rawOffset));
         if (n < 0) {
           break;
         }
@@ -614,6 +635,7 @@ public final class JobRunner implements AutoCloseable {
           exceeded |= !record(text, quota, now);
         }
       }
+      outputBacklog = rawOffset < size;
     }
     if (lastOutputMs > 0 && now - lastOutputMs >= PARTIAL_LINE_DELAY_MS) {
       byte[] partial = ansi.flush();

@@ -52,7 +52,7 @@ public class JobRunningPipeline implements Pipeline<JobRunningPipeline.Item> {
   static final long PULL_PAGE_BYTES = 1024 * 1024;
 
   /** Pages taken in one round before the job's lease is given back to the engine. */
-  private static final int PAGES_PER_ROUND = 32;
+  private static final int PAGES_PER_ROUND = 64;
 
   private static final Duration UNREACHABLE_LIMIT = Duration.ofMinutes(2);
   private static final Duration METRICS_INTERVAL = Duration.ofSeconds(9);

@@ -301,6 +301,20 @@ class RunsIT {
         "sleep on the host");
 
     attachAsTheCliDoes(running, host);
+    JsonObject metrics =
+        await(
+            () ->
+                ok(
+                    api.send(
+                        "GET",
+                        "/api/project/main/metrics/job/sleeper?replica_num=0&job_num=0&limit=10",
+                        api.adminToken(),
+                        null,
+                        Map.of())),
+            m -> series(m, "memory_usage_bytes").size() > 0,
+            "a metrics point of the running job");
+    assertTrue(
+        ((jakarta.json.JsonNumber) series(metrics, "memory_usage_bytes").get(0)).longValue() > 0);
 
     okNull(
         api.post(
@@ -500,6 +514,15 @@ class RunsIT {
     assertEquals(0, ssh.exitValue(), output);
     assertTrue(output.contains("attached-to-" + jrd.getString("working_dir")), output);
     assertNotNull(host);
+  }
+
+  private static JsonArray series(JsonObject metrics, String name) {
+    return metrics.getJsonArray("metrics").stream()
+        .map(JsonValue::asJsonObject)
+        .filter(m -> m.getString("name").equals(name))
+        .map(m -> m.getJsonArray("values"))
+        .findFirst()
+        .orElse(JsonValue.EMPTY_JSON_ARRAY);
   }
 
   private static TestHost hostOf(JsonObject run) {
