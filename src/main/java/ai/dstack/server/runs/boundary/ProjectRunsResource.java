@@ -49,7 +49,12 @@ public class ProjectRunsResource {
       view.put("job_spec", jobPlan.jobSpec());
       view.put("offers", jobPlan.offers().stream().map(o -> (Object) o.view()).toList());
       view.put("total_offers", (long) jobPlan.totalOffers());
-      view.put("max_price", jobPlan.offers().isEmpty() ? null : 0.0);
+      view.put(
+          "max_price",
+          jobPlan.offers().stream()
+              .map(o -> (Double) o.view().get("price"))
+              .max(Double::compare)
+              .orElse(null));
       jobPlans.add(view);
     }
     Map<String, Object> view = new LinkedHashMap<>();

@@ -2,9 +2,9 @@ package ai.dstack.server.runs.control;
 
 import ai.dstack.server.api.JsonText;
 import ai.dstack.server.fleets.control.FleetSpecs;
+import ai.dstack.server.fleets.entity.FleetEntity;
 import ai.dstack.server.instances.entity.InstanceEntity;
 import ai.dstack.server.instances.entity.InstanceStatus;
-import ai.dstack.server.projects.entity.ProjectEntity;
 import ai.dstack.server.runs.entity.JobEntity;
 import ai.dstack.server.runs.entity.JobStatus;
 import ai.dstack.server.runs.entity.RunEntity;
@@ -71,17 +71,17 @@ public class JobSubmittedPipeline implements Pipeline<JobSubmittedPipeline.Item>
     if (run == null || run.getStatus().finished() || run.getStatus() == RunStatus.TERMINATING) {
       return null;
     }
-    ProjectEntity project = em.find(ProjectEntity.class, job.getProjectId());
     Map<String, Object> spec = RunSpecs.parse(run.getRunSpec());
     Map<String, Object> jobSpec = FleetSpecs.parse(job.getJobSpecData());
-    List<InstanceEntity> instances = Runs.candidateInstances(em, project, spec);
+    List<FleetEntity> fleets = Runs.allowedFleets(em, job.getProjectId(), spec);
+    List<InstanceEntity> instances = Runs.candidateInstances(em, fleets);
     instances.forEach(em::detach);
     return new Item(
         job.getId(),
         job.getJobName(),
         (Map<String, Object>) jobSpec.get("requirements"),
         instances,
-        instances.isEmpty() && Runs.hasMatchingFleet(em, project.getId(), spec));
+        !fleets.isEmpty());
   }
 
   @Override

@@ -77,7 +77,8 @@ public class Runs {
         .read(
             em -> {
               RunEntity current = name == null ? null : findByName(em, project, name);
-              List<InstanceEntity> instances = candidateInstances(em, project, effective);
+              List<InstanceEntity> instances =
+                  candidateInstances(em, allowedFleets(em, project.getId(), effective));
               List<JobPlan> jobPlans = new ArrayList<>();
               for (Map<String, Object> jobSpec : JobSpecs.forReplica(effective, name, 0)) {
                 @SuppressWarnings("unchecked")
@@ -109,7 +110,7 @@ public class Runs {
         .read(
             em ->
                 Offers.match(
-                    candidateInstances(em, project, effective),
+                    candidateInstances(em, allowedFleets(em, project.getId(), effective)),
                     (Map<String, Object>) jobSpec.get("requirements")));
   }
 
@@ -288,30 +289,35 @@ public class Runs {
     return found.isEmpty() ? null : found.get(0);
   }
 
-  /** Idle or busy instances of the project's active fleets the run may use. */
-  @SuppressWarnings("unchecked")
-  static List<InstanceEntity> candidateInstances(
-      EntityManager em, ProjectEntity project, Map<String, Object> effective) {
+  /** The project's active fleets the run may use (all, or those its profile names). */
+  static List<FleetEntity> allowedFleets(
+      EntityManager em, String projectId, Map<String, Object> effective) {
     List<FleetEntity> fleets =
         em.createQuery(
                 "SELECT f FROM FleetEntity f WHERE f.projectId = :project AND f.deleted = false"
                     + " AND f.status = :active",
                 FleetEntity.class)
-            .setParameter("project", project.getId())
+            .setParameter("project", projectId)
             .setParameter("active", FleetStatus.ACTIVE)
             .getResultList();
-    Object wanted = RunSpecs.merged(effective, "fleets");
-    if (wanted instanceof List<?> names) {
-      List<String> allowed = new ArrayList<>();
-      for (Object item : names) {
-        allowed.add(
-            item instanceof Map<?, ?> ref ? String.valueOf(ref.get("name")) : item.toString());
-      }
-      fleets = fleets.stream().filter(f -> allowed.contains(f.getName())).toList();
-    }
     Object backends = RunSpecs.merged(effective, "backends");
-    if (fleets.isEmpty()
-        || backends instanceof List<?> list && !list.isEmpty() && !list.contains("remote")) {
+    if (backends instanceof List<?> list && !list.isEmpty() && !list.contains("remote")) {
+      return List.of();
+    }
+    if (!(RunSpecs.merged(effective, "fleets") instanceof List<?> names)) {
+      return fleets;
+    }
+    List<String> allowed = new ArrayList<>();
+    for (Object item : names) {
+      allowed.add(
+          item instanceof Map<?, ?> ref ? String.valueOf(ref.get("name")) : item.toString());
+    }
+    return fleets.stream().filter(f -> allowed.contains(f.getName())).toList();
+  }
+
+  /** Idle or busy instances of the fleets the run may use. */
+  static List<InstanceEntity> candidateInstances(EntityManager em, List<FleetEntity> fleets) {
+    if (fleets.isEmpty()) {
       return List.of();
     }
     return em.createQuery(
@@ -321,28 +327,6 @@ public class Runs {
         .setParameter("fleets", fleets.stream().map(FleetEntity::getId).toList())
         .setParameter("statuses", List.of(InstanceStatus.IDLE, InstanceStatus.BUSY))
         .getResultList();
-  }
-
-  /** Whether the project has an active fleet the run may use (for the "no fleets" message). */
-  static boolean hasMatchingFleet(
-      EntityManager em, String projectId, Map<String, Object> effective) {
-    List<String> names =
-        em.createQuery(
-                "SELECT f.name FROM FleetEntity f WHERE f.projectId = :project AND f.deleted = false"
-                    + " AND f.status = :active",
-                String.class)
-            .setParameter("project", projectId)
-            .setParameter("active", FleetStatus.ACTIVE)
-            .getResultList();
-    Object wanted = RunSpecs.merged(effective, "fleets");
-    if (!(wanted instanceof List<?> list)) {
-      return !names.isEmpty();
-    }
-    return list.stream()
-        .map(
-            item ->
-                item instanceof Map<?, ?> ref ? String.valueOf(ref.get("name")) : item.toString())
-        .anyMatch(names::contains);
   }
 
   /** {@code runs/get}: by name (not deleted) or by id (also deleted). */
