@@ -265,6 +265,7 @@ public class JobRunningPipeline implements Pipeline<JobRunningPipeline.Item> {
             row.setRunnerTimestamp(0L);
             row.setDisconnectedAt(null);
             events.jobStatus(em, row, from);
+            Handover.job(em, row);
           }
         },
         Runs.RUN_PIPELINE,
@@ -285,6 +286,7 @@ public class JobRunningPipeline implements Pipeline<JobRunningPipeline.Item> {
       if (row != null && row.getStatus() == from && from != JobStatus.PULLING) {
         row.setStatus(JobStatus.PULLING);
         events.jobStatus(em, row, from);
+        Handover.job(em, row);
       }
     };
   }
@@ -348,6 +350,7 @@ public class JobRunningPipeline implements Pipeline<JobRunningPipeline.Item> {
             row.setExitStatus(exit);
             row.terminate(reason, message);
             events.jobStatus(em, row, JobStatus.RUNNING);
+            Handover.job(em, row);
           }
         };
     return reason == null
@@ -456,6 +459,7 @@ public class JobRunningPipeline implements Pipeline<JobRunningPipeline.Item> {
           if (row != null && row.getStatus() == job.getStatus()) {
             row.terminate(reason, message);
             events.jobStatus(em, row, job.getStatus());
+            Handover.job(em, row);
           }
         },
         Runs.JOBS_TERMINATING_PIPELINE,

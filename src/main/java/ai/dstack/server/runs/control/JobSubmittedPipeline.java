@@ -96,6 +96,7 @@ public class JobSubmittedPipeline implements Pipeline<JobSubmittedPipeline.Item>
             if (job != null && job.getStatus() == JobStatus.SUBMITTED) {
               job.terminate("FAILED_TO_START_DUE_TO_NO_CAPACITY", message);
               events.jobStatus(em, job, JobStatus.SUBMITTED);
+              Handover.job(em, job);
             }
           },
           Runs.JOBS_TERMINATING_PIPELINE,
@@ -158,6 +159,7 @@ public class JobSubmittedPipeline implements Pipeline<JobSubmittedPipeline.Item>
     job.setJobRuntimeData(JsonText.write(runtime));
     job.setStatus(JobStatus.PROVISIONING);
     events.jobStatus(em, job, JobStatus.SUBMITTED);
+    Handover.job(em, job);
     RunEntity run = em.find(RunEntity.class, job.getRunId());
     if (run != null && run.getFleetId() == null) {
       run.setFleetId(instance.getFleetId());

@@ -194,6 +194,7 @@ public class JobTerminatingPipeline implements Pipeline<JobTerminatingPipeline.I
           row.setStatus(status);
           row.setFinishedAt(Times.now());
           events.jobStatus(em, row, JobStatus.TERMINATING);
+          Handover.job(em, row);
         },
         Runs.RUN_PIPELINE);
   }

@@ -149,6 +149,7 @@ public class RunPipeline implements Pipeline<RunPipeline.Item> {
               JobStatus from = job.getStatus();
               job.terminate(jobReason, null);
               events.jobStatus(em, job, from);
+              Handover.job(em, job);
             }
           }
         },
@@ -176,6 +177,7 @@ public class RunPipeline implements Pipeline<RunPipeline.Item> {
           run.setStatus(status);
           run.setTerminationReason(reason);
           events.runStatus(em, run, item.status(), null);
+          Handover.run(run);
         },
         Runs.RUN_PIPELINE,
         Runs.JOBS_TERMINATING_PIPELINE);

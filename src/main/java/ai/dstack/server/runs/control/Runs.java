@@ -219,6 +219,7 @@ public class Runs {
               0,
               JsonText.write(jobSpec),
               now);
+      Handover.job(em, job);
       em.persist(job);
       jobs.add(job);
     }
@@ -375,6 +376,7 @@ public class Runs {
                     run.setStatus(RunStatus.TERMINATING);
                     run.setTerminationReason(reason);
                     events.runStatus(em, run, from, caller.getId());
+                    Handover.run(run);
                     count++;
                   }
                   return count;

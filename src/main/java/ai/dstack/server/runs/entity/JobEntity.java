@@ -202,6 +202,10 @@ public class JobEntity {
     return lastProcessedAt;
   }
 
+  public void setLastProcessedAt(Instant lastProcessedAt) {
+    this.lastProcessedAt = lastProcessedAt;
+  }
+
   public Instant getFinishedAt() {
     return finishedAt;
   }
