@@ -1,7 +1,7 @@
 package ai.dstack.server.runs.boundary;
 
 import ai.dstack.server.api.CallContext;
-import ai.dstack.server.api.Responses;
+import ai.dstack.server.api.JsonText;
 import ai.dstack.server.api.json.JsonInput;
 import ai.dstack.server.db.Keyset;
 import ai.dstack.server.runs.control.Runs;
@@ -13,6 +13,8 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.StreamingOutput;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +29,7 @@ public class RunsResource {
 
   @Inject private CallContext call;
   @Inject private Runs runs;
+  @Inject private FinishedRunViews finished;
 
   @POST
   @Path("list")
@@ -46,22 +49,69 @@ public class RunsResource {
     Keyset keyset =
         new Keyset(
             prevSubmittedAt, prevRunId == null ? null : prevRunId.toString(), limit, ascending);
-    List<RunEntity> found =
+    List<Runs.ListedRun> found =
         runs.list(
             call.user(), new Runs.ListQuery(projectName, repoId, username, onlyActive, keyset));
-    Map<String, List<JobEntity>> jobs = includeJobs ? runs.jobsOf(found) : Map.of();
-    Map<String, String> names = runs.namesOf(found);
-    List<Object> result = new ArrayList<>(found.size());
-    for (RunEntity run : found) {
-      result.add(
-          RunViews.run(
-              run,
-              jobs.getOrDefault(run.getId(), List.of()),
-              names,
-              includeJobs,
-              submissionsLimit == null ? MAX_JOB_SUBMISSIONS_LIMIT : submissionsLimit,
-              false));
+    Integer shownSubmissions =
+        submissionsLimit == null ? MAX_JOB_SUBMISSIONS_LIMIT : submissionsLimit;
+    List<byte[]> views = new ArrayList<>(found.size());
+    List<String> unseen = new ArrayList<>();
+    for (Runs.ListedRun run : found) {
+      byte[] view = finished.get(FinishedRunViews.key(run, includeJobs, shownSubmissions));
+      views.add(view);
+      if (view == null) {
+        unseen.add(run.id());
+      }
     }
-    return Responses.json(result);
+    if (!unseen.isEmpty()) {
+      Map<String, RunEntity> loaded = runs.byIds(unseen);
+      List<RunEntity> entities = new ArrayList<>(loaded.values());
+      Map<String, List<JobEntity>> jobs = includeJobs ? runs.jobsOf(entities) : Map.of();
+      Map<String, String> names = runs.namesOf(entities);
+      for (int i = 0; i < found.size(); i++) {
+        RunEntity run = views.get(i) == null ? loaded.get(found.get(i).id()) : null;
+        if (run != null) {
+          byte[] view =
+              JsonText.write(
+                      RunViews.run(
+                          run,
+                          jobs.getOrDefault(run.getId(), List.of()),
+                          names,
+                          includeJobs,
+                          shownSubmissions,
+                          false))
+                  .getBytes(StandardCharsets.UTF_8);
+          views.set(i, view);
+          finished.put(FinishedRunViews.key(found.get(i), includeJobs, shownSubmissions), view);
+        }
+      }
+    }
+    // the views go out as the bytes they are kept as, without one more copy of the whole page
+    StreamingOutput body =
+        out -> {
+          out.write('[');
+          boolean first = true;
+          for (byte[] view : views) {
+            if (view == null) {
+              continue;
+            }
+            if (!first) {
+              out.write(',');
+            }
+            first = false;
+            out.write(view);
+          }
+          out.write(']');
+        };
+    long length = 2;
+    int count = 0;
+    for (byte[] view : views) {
+      if (view != null) {
+        length += view.length + (count++ > 0 ? 1 : 0);
+      }
+    }
+    return Response.ok(body, MediaType.APPLICATION_JSON_TYPE)
+        .header("Content-Length", length)
+        .build();
   }
 }

@@ -421,8 +421,14 @@ public class Runs {
   public record ListQuery(
       String projectName, String repoId, String username, boolean onlyActive, Keyset keyset) {}
 
-  /** {@code /api/runs/list}: runs of the projects the caller sees, newest first by default. */
-  public List<RunEntity> list(UserEntity caller, ListQuery query) {
+  /** A run as a list page names it: enough to tell whether its view can be reused. */
+  public record ListedRun(String id, RunStatus status, boolean deleted) {}
+
+  /**
+   * {@code /api/runs/list}: runs of the projects the caller sees, newest first by default. Only
+   * their ids and states: specs are loaded ({@link #byIds}) for the runs whose view is not kept.
+   */
+  public List<ListedRun> list(UserEntity caller, ListQuery query) {
     Map<String, ProjectEntity> visible = new HashMap<>();
     for (ProjectEntity project : projects.listVisible(caller)) {
       if (query.projectName() == null || project.getName().equals(query.projectName())) {
@@ -453,13 +459,15 @@ public class Runs {
                 RepoEntity repo =
                     repos.find(em, visible.keySet().iterator().next(), query.repoId());
                 if (repo == null) {
-                  return List.<RunEntity>of();
+                  return List.<ListedRun>of();
                 }
                 repoRowId = repo.getId();
               }
               Keyset keyset = query.keyset();
               StringBuilder jpql =
-                  new StringBuilder("SELECT r FROM RunEntity r WHERE r.projectId IN :projects");
+                  new StringBuilder(
+                      "SELECT r.id, r.status, r.deleted FROM RunEntity r"
+                          + " WHERE r.projectId IN :projects");
               if (userId != null) {
                 jpql.append(" AND r.userId = :user");
               }
@@ -472,7 +480,7 @@ public class Runs {
               jpql.append(keyset.condition("r.submittedAt", "r.id"));
               jpql.append(keyset.orderBy("r.submittedAt", "r.id"));
               var typed =
-                  em.createQuery(jpql.toString(), RunEntity.class)
+                  em.createQuery(jpql.toString(), Object[].class)
                       .setParameter("projects", new ArrayList<>(visible.keySet()));
               if (userId != null) {
                 typed.setParameter("user", userId);
@@ -484,8 +492,27 @@ public class Runs {
                 typed.setParameter(
                     "finished", List.of(RunStatus.DONE, RunStatus.FAILED, RunStatus.TERMINATED));
               }
-              return keyset.results(typed);
+              return keyset.results(typed).stream()
+                  .map(row -> new ListedRun((String) row[0], (RunStatus) row[1], (Boolean) row[2]))
+                  .toList();
             });
+  }
+
+  /** The runs with these ids. */
+  public Map<String, RunEntity> byIds(List<String> ids) {
+    if (ids.isEmpty()) {
+      return Map.of();
+    }
+    Map<String, RunEntity> runs = new HashMap<>();
+    server
+        .database()
+        .read(
+            em ->
+                em.createQuery("SELECT r FROM RunEntity r WHERE r.id IN :ids", RunEntity.class)
+                    .setParameter("ids", ids)
+                    .getResultList())
+        .forEach(run -> runs.put(run.getId(), run));
+    return runs;
   }
 
   /** The job rows of these runs, by run id, ordered by replica, job and submission. */
