@@ -28,10 +28,13 @@ public final class ResourceNames {
 
   /** {@code <adjective>-<animal>-<n>}; callers retry on a clash. */
   public static String generate() {
+    return generateBase() + "-" + (1 + RANDOM.nextInt(99));
+  }
+
+  /** {@code <adjective>-<animal>}, for callers that number it themselves. */
+  public static String generateBase() {
     return ADJECTIVES.get(RANDOM.nextInt(ADJECTIVES.size()))
         + "-"
-        + ANIMALS.get(RANDOM.nextInt(ANIMALS.size()))
-        + "-"
-        + (1 + RANDOM.nextInt(99));
+        + ANIMALS.get(RANDOM.nextInt(ANIMALS.size()));
   }
 }

@@ -258,10 +258,12 @@ public class Runs {
     server.database().advisoryXactLock(em, "run_names_" + project.getId());
   }
 
+  /** Upstream's run names: {@code <adjective>-<animal>-<n>}, the first {@code n} from 1 free. */
   private static String freeName(EntityManager em, ProjectEntity project) {
-    for (int attempt = 0; ; attempt++) {
-      String name = ResourceNames.generate();
-      if (findByName(em, project, name) == null || attempt > 100) {
+    String base = ResourceNames.generateBase();
+    for (int n = 1; ; n++) {
+      String name = base + "-" + n;
+      if (findByName(em, project, name) == null) {
         return name;
       }
     }
