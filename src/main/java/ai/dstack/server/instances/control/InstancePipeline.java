@@ -2,7 +2,6 @@ package ai.dstack.server.instances.control;
 
 import ai.dstack.server.db.Times;
 import ai.dstack.server.events.control.Events;
-import ai.dstack.server.fleets.control.FleetSpecs;
 import ai.dstack.server.fleets.control.Fleets;
 import ai.dstack.server.hosts.HostAccess;
 import ai.dstack.server.hosts.HostDeployer;
@@ -80,10 +79,7 @@ public class InstancePipeline implements Pipeline<InstancePipeline.Item> {
       return null;
     }
     ProjectEntity project = em.find(ProjectEntity.class, instance.getProjectId());
-    Map<String, Object> connection =
-        instance.getRemoteConnectionInfo() != null && instance.getRemoteConnectionInfo().readable()
-            ? FleetSpecs.parse(instance.getRemoteConnectionInfo().plaintext())
-            : null;
+    Map<String, Object> connection = Instances.connection(instance);
     return new Item(
         instance.getId(),
         instance.getName(),

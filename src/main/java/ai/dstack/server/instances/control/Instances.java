@@ -2,17 +2,32 @@ package ai.dstack.server.instances.control;
 
 import ai.dstack.server.ServerContext;
 import ai.dstack.server.api.ApiException;
+import ai.dstack.server.fleets.control.FleetSpecs;
 import ai.dstack.server.instances.entity.InstanceEntity;
 import ai.dstack.server.instances.entity.InstanceStatus;
 import ai.dstack.server.projects.entity.ProjectEntity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.List;
+import java.util.Map;
 
 /** Reading instances for the API; the instance pipeline changes them. */
 @ApplicationScoped
 public class Instances {
   @Inject private ServerContext server;
+
+  /**
+   * How to reach the instance's host ({@code remote_connection_info}: host, port, user, keys,
+   * proxy, fleet env); null when there is none or no configured key decrypts it.
+   */
+  public static Map<String, Object> connection(InstanceEntity instance) {
+    if (instance == null
+        || instance.getRemoteConnectionInfo() == null
+        || !instance.getRemoteConnectionInfo().readable()) {
+      return null;
+    }
+    return FleetSpecs.parse(instance.getRemoteConnectionInfo().plaintext());
+  }
 
   /** Non-deleted instances of the given projects (and fleets), newest first. */
   public List<InstanceEntity> list(

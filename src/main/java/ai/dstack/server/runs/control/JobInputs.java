@@ -2,6 +2,7 @@ package ai.dstack.server.runs.control;
 
 import ai.dstack.server.files.control.FileArchives;
 import ai.dstack.server.fleets.control.FleetSpecs;
+import ai.dstack.server.instances.control.Instances;
 import ai.dstack.server.instances.entity.InstanceEntity;
 import ai.dstack.server.repos.control.Repos;
 import ai.dstack.server.runs.entity.JobEntity;
@@ -62,11 +63,8 @@ final class JobInputs {
     Map<String, Object> env = new LinkedHashMap<>();
     InstanceEntity instance =
         job.getInstanceId() == null ? null : em.find(InstanceEntity.class, job.getInstanceId());
-    if (instance != null
-        && instance.getRemoteConnectionInfo() != null
-        && instance.getRemoteConnectionInfo().readable()
-        && FleetSpecs.parse(instance.getRemoteConnectionInfo().plaintext()).get("env")
-            instanceof Map<?, ?> fleetEnv) {
+    Map<String, Object> connection = Instances.connection(instance);
+    if (connection != null && connection.get("env") instanceof Map<?, ?> fleetEnv) {
       fleetEnv.forEach((k, v) -> env.put(String.valueOf(k), v));
     }
     String failure = null;

@@ -8,6 +8,7 @@ import ai.dstack.server.fleets.control.FleetSpecs;
 import ai.dstack.server.hosts.HostAccess;
 import ai.dstack.server.hosts.HostException;
 import ai.dstack.server.instances.control.InstancePipeline;
+import ai.dstack.server.instances.control.Instances;
 import ai.dstack.server.instances.entity.InstanceEntity;
 import ai.dstack.server.logs.control.JobLogs;
 import ai.dstack.server.logs.control.LogProducer;
@@ -111,12 +112,7 @@ public class JobRunningPipeline implements Pipeline<JobRunningPipeline.Item> {
     InstanceEntity instance =
         job.getInstanceId() == null ? null : em.find(InstanceEntity.class, job.getInstanceId());
     ProjectEntity project = em.find(ProjectEntity.class, job.getProjectId());
-    Map<String, Object> connection =
-        instance != null
-                && instance.getRemoteConnectionInfo() != null
-                && instance.getRemoteConnectionInfo().readable()
-            ? FleetSpecs.parse(instance.getRemoteConnectionInfo().plaintext())
-            : null;
+    Map<String, Object> connection = Instances.connection(instance);
     JobInputs.Inputs inputs =
         job.getStatus() == JobStatus.RUNNING
             ? null

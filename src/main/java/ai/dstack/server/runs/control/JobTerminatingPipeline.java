@@ -5,6 +5,7 @@ import ai.dstack.server.fleets.control.FleetSpecs;
 import ai.dstack.server.hosts.HostAccess;
 import ai.dstack.server.hosts.HostException;
 import ai.dstack.server.instances.control.InstancePipeline;
+import ai.dstack.server.instances.control.Instances;
 import ai.dstack.server.instances.entity.InstanceEntity;
 import ai.dstack.server.instances.entity.InstanceStatus;
 import ai.dstack.server.logs.control.RunLogs;
@@ -84,12 +85,7 @@ public class JobTerminatingPipeline implements Pipeline<JobTerminatingPipeline.I
     InstanceEntity instance =
         job.getInstanceId() == null ? null : em.find(InstanceEntity.class, job.getInstanceId());
     ProjectEntity project = em.find(ProjectEntity.class, job.getProjectId());
-    Map<String, Object> connection =
-        instance != null
-                && instance.getRemoteConnectionInfo() != null
-                && instance.getRemoteConnectionInfo().readable()
-            ? FleetSpecs.parse(instance.getRemoteConnectionInfo().plaintext())
-            : null;
+    Map<String, Object> connection = Instances.connection(instance);
     em.detach(job);
     return new Item(job, project.getName(), connection);
   }
