@@ -239,6 +239,10 @@ public class InstanceEntity {
     return busyBlocks;
   }
 
+  public void setBusyBlocks(int busyBlocks) {
+    this.busyBlocks = busyBlocks;
+  }
+
   public int getRetries() {
     return retries;
   }
