@@ -2,7 +2,6 @@ package ai.dstack.server.it;
 
 import static ai.dstack.server.it.Expect.accessDenied;
 import static ai.dstack.server.it.Expect.body;
-import static ai.dstack.server.it.Expect.error;
 import static ai.dstack.server.it.Expect.ok;
 import static ai.dstack.server.it.Expect.okArray;
 import static ai.dstack.server.it.Expect.okNull;
@@ -241,47 +240,6 @@ class RunsApiIT {
         "User not found");
     var badLimit = api.post("/api/runs/list", "{\"limit\":101}");
     assertEquals(422, badLimit.status());
-  }
-
-  @Test
-  void anActiveRunCannotBeOverriddenByAPlanMadeBeforeItChanged(Api api) throws Exception {
-    String project = newProject(api);
-    JsonObject stale =
-        ok(
-            api.post(
-                "/api/project/" + project + "/runs/get_plan",
-                "{\"run_spec\":" + recordedSpec("busy-run") + "}"));
-    JsonObject current = apply(api, project, recordedSpec("busy-run"));
-    JsonObject changed =
-        Json.createObjectBuilder(recordedSpec("busy-run"))
-            .add(
-                "configuration",
-                Json.createObjectBuilder(recordedSpec("busy-run").getJsonObject("configuration"))
-                    .add("commands", Json.createArrayBuilder().add("echo changed")))
-            .build();
-    var reply =
-        api.post(
-            "/api/project/" + project + "/runs/apply",
-            "{\"plan\":{\"run_spec\":" + changed + ",\"current_resource\":null},\"force\":false}");
-    if (reply.status() != 200) {
-      // still active: the plan did not know it
-      error(
-          reply, "Failed to apply plan. Resource has been changed. Try again or use force apply.");
-      var forced =
-          api.post(
-              "/api/project/" + project + "/runs/apply",
-              "{\"plan\":{\"run_spec\":"
-                  + changed
-                  + ",\"current_resource\":"
-                  + current
-                  + "},\"force\":true}");
-      error(forced, "Cannot override active run. Stop the run first.");
-    }
-    assertEquals(JsonValue.NULL, stale.get("current_resource"));
-    okNull(
-        api.post(
-            "/api/project/" + project + "/runs/stop",
-            body("runs_names", List.of("busy-run"), "abort", false)));
   }
 
   /** The recorded answer of {@code path} in a trace file. */

@@ -332,6 +332,54 @@ class RunsIT {
   }
 
   @Test
+  void anActiveRunChangesInPlaceOnlyThroughAPlanMadeAgainstIt() throws Exception {
+    JsonObject spec = taskSpec("busy-run", Map.of("commands", commands("sleep 600")));
+    JsonObject current = submit(spec);
+    JsonObject changed = taskSpec("busy-run", Map.of("commands", commands("sleep 700")));
+    String stale =
+        "{\"plan\":{\"run_spec\":" + changed + ",\"current_resource\":null},\"force\":false}";
+    error(
+        api.post("/api/project/main/runs/apply", stale),
+        "Failed to apply plan. Resource has been changed. Try again or use force apply.");
+    error(
+        api.post(
+            "/api/project/main/runs/apply", stale.replace("\"force\":false", "\"force\":true")),
+        "Cannot override active run. Stop the run first.");
+    JsonObject plan =
+        ok(
+            api.post(
+                "/api/project/main/runs/get_plan",
+                "{\"run_spec\":"
+                    + taskSpec(
+                        "busy-run",
+                        Map.of("commands", commands("sleep 600"), "priority", Json.createValue(70)))
+                    + "}"));
+    assertEquals("update", plan.getString("action"));
+    assertEquals(current.getString("id"), plan.getJsonObject("current_resource").getString("id"));
+    JsonObject updated =
+        ok(
+            api.post(
+                "/api/project/main/runs/apply",
+                Json.createObjectBuilder()
+                    .add(
+                        "plan",
+                        Json.createObjectBuilder()
+                            .add("run_spec", plan.get("run_spec"))
+                            .add("current_resource", plan.get("current_resource")))
+                    .add("force", false)
+                    .build()
+                    .toString()));
+    assertEquals(
+        current.getString("id"), updated.getString("id"), "the same run, changed in place");
+    assertEquals(
+        70, updated.getJsonObject("run_spec").getJsonObject("configuration").getInt("priority"));
+    okNull(
+        api.post(
+            "/api/project/main/runs/stop", body("runs_names", List.of("busy-run"), "abort", true)));
+    awaitRun("busy-run", finished(), "the run to end");
+  }
+
+  @Test
   void anAbortedRunEndsAtOnce() throws Exception {
     submit(taskSpec("aborted", Map.of("commands", commands("sleep 600"))));
     JsonObject running = awaitRun("aborted", status("running"), "the run to run");
