@@ -3,6 +3,7 @@ package ai.dstack.server.runs.boundary;
 import ai.dstack.server.api.JsonOutput;
 import ai.dstack.server.api.JsonText.Raw;
 import ai.dstack.server.runs.control.JobStates;
+import ai.dstack.server.runs.control.RunSpecs;
 import ai.dstack.server.runs.entity.JobEntity;
 import ai.dstack.server.runs.entity.JobStatus;
 import ai.dstack.server.runs.entity.RunEntity;
@@ -127,12 +128,36 @@ final class RunViews {
     return job.getFinishedAt() != null ? job.getFinishedAt() : job.getLastProcessedAt();
   }
 
+  /** Names and URL schemes of the IDEs a dev environment may name (upstream's). */
+  private static final Map<String, String[]> IDES =
+      Map.of(
+          "vscode", new String[] {"VS Code", "vscode"},
+          "cursor", new String[] {"Cursor", "cursor"},
+          "windsurf", new String[] {"Windsurf", "windsurf"},
+          "zed", new String[] {"Zed", "zed"});
+
   private static Map<String, Object> connection(RunEntity run, JobEntity job) {
     String host =
         job.getJobNum() == 0 && job.getReplicaNum() == 0 ? run.getRunName() : job.getJobName();
+    Map<String, Object> configuration = RunSpecs.configuration(RunSpecs.parse(run.getRunSpec()));
+    String[] ide =
+        "dev-environment".equals(configuration.get("type"))
+            ? IDES.get(String.valueOf(configuration.get("ide")))
+            : null;
+    Object workingDir =
+        job.getJobRuntimeData() == null
+            ? null
+            : RunSpecs.parse(job.getJobRuntimeData()).get("working_dir");
+    String url = null;
+    if (ide != null && workingDir != null) {
+      url =
+          "zed".equals(ide[1])
+              ? "zed://ssh/" + host + workingDir
+              : ide[1] + "://vscode-remote/ssh-remote+" + host + workingDir;
+    }
     Map<String, Object> view = new LinkedHashMap<>();
-    view.put("ide_name", null);
-    view.put("attached_ide_url", null);
+    view.put("ide_name", ide == null ? null : ide[0]);
+    view.put("attached_ide_url", url);
     view.put("proxied_ide_url", null);
     view.put("attached_ssh_command", List.of("ssh", host));
     view.put("proxied_ssh_command", null);

@@ -8,6 +8,7 @@ import ai.dstack.server.repos.control.Repos;
 import ai.dstack.server.runs.entity.JobEntity;
 import ai.dstack.server.runs.entity.RunEntity;
 import jakarta.persistence.EntityManager;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +25,8 @@ final class JobInputs {
    * @param failure why the job cannot start (e.g. an unknown secret), or null
    */
   record Inputs(
+      Map<String, Object> cluster,
+      boolean nodesPending,
       Map<String, Object> run,
       Map<String, Object> jobSpec,
       Map<String, Object> jobSubmission,
@@ -33,10 +36,6 @@ final class JobInputs {
       String failure) {
 
     Map<String, Object> submitBody(long logQuotaHour) {
-      Map<String, Object> cluster = new LinkedHashMap<>();
-      cluster.put("job_ips", List.of());
-      cluster.put("master_job_ip", "");
-      cluster.put("gpus_per_job", 0L);
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("run", run);
       body.put("job_spec", jobSpec);
@@ -120,6 +119,35 @@ final class JobInputs {
       }
       archives.put(id, blob);
     }
-    return new Inputs(runView, jobSpec, submission, creds, archives, code, failure);
+    List<JobEntity> nodes = Runs.latestJobs(em, run.getId(), job.getReplicaNum());
+    List<Object> ips = new ArrayList<>();
+    boolean nodesPending = false;
+    for (JobEntity node : nodes) {
+      if (node.getJobProvisioningData() == null) {
+        nodesPending = true;
+        continue;
+      }
+      Map<String, Object> jpd = FleetSpecs.parse(node.getJobProvisioningData());
+      Object ip = jpd.get("internal_ip") != null ? jpd.get("internal_ip") : jpd.get("hostname");
+      ips.add(String.valueOf(ip));
+    }
+    Map<String, Object> cluster = new LinkedHashMap<>();
+    cluster.put("job_ips", ips);
+    cluster.put("master_job_ip", ips.isEmpty() ? "" : ips.get(0));
+    cluster.put("gpus_per_job", gpus(job));
+    return new Inputs(
+        cluster, nodesPending, runView, jobSpec, submission, creds, archives, code, failure);
+  }
+
+  /** GPUs the job got: those of its offer's share of the host. */
+  private static long gpus(JobEntity job) {
+    if (job.getJobRuntimeData() == null
+        || !(FleetSpecs.parse(job.getJobRuntimeData()).get("offer") instanceof Map<?, ?> offer)
+        || !(offer.get("instance") instanceof Map<?, ?> instance)
+        || !(instance.get("resources") instanceof Map<?, ?> resources)
+        || !(resources.get("gpus") instanceof List<?> gpus)) {
+      return 0;
+    }
+    return gpus.size();
   }
 }

@@ -230,6 +230,9 @@ public class JobRunningPipeline implements Pipeline<JobRunningPipeline.Item> {
       return waitingOrGivingUp(job, from, e.getMessage());
     }
     JobInputs.Inputs inputs = item.inputs();
+    if (inputs.nodesPending()) {
+      return waitingOrGivingUp(job, from, "the other nodes of the job have no host yet");
+    }
     if (inputs.failure() != null) {
       return terminate(job, "TERMINATED_BY_SERVER", inputs.failure());
     }
@@ -317,6 +320,10 @@ public class JobRunningPipeline implements Pipeline<JobRunningPipeline.Item> {
         }
       }
     }
+    if (finalReason == null && inactive(item.run(), pulled.noConnectionsSecs())) {
+      finalReason = "INACTIVITY_DURATION_EXCEEDED";
+      finalMessage = "No SSH connection for " + pulled.noConnectionsSecs() + " s";
+    }
     String reason = finalReason;
     String message = finalMessage == null || finalMessage.isEmpty() ? null : finalMessage;
     Integer exit = exitStatus;
@@ -352,6 +359,18 @@ public class JobRunningPipeline implements Pipeline<JobRunningPipeline.Item> {
     return reason == null
         ? writes
         : Apply.hinting(writes, Runs.JOBS_TERMINATING_PIPELINE, Runs.RUN_PIPELINE);
+  }
+
+  /** A dev environment nobody has been connected to for its {@code inactivity_duration}. */
+  private static boolean inactive(RunEntity run, Integer noConnectionsSecs) {
+    if (noConnectionsSecs == null || noConnectionsSecs <= 0) {
+      return false;
+    }
+    Map<String, Object> configuration = RunSpecs.configuration(RunSpecs.parse(run.getRunSpec()));
+    return "dev-environment".equals(configuration.get("type"))
+        && configuration.get("inactivity_duration") instanceof Number limit
+        && limit.longValue() > 0
+        && noConnectionsSecs >= limit.longValue();
   }
 
   /** What pulling a runner gave: the cursor to go on from and the last state seen. */

@@ -1,6 +1,7 @@
 package ai.dstack.server.runs.control;
 
 import ai.dstack.server.api.JsonText;
+import ai.dstack.server.db.Times;
 import ai.dstack.server.fleets.control.FleetSpecs;
 import ai.dstack.server.fleets.entity.FleetEntity;
 import ai.dstack.server.instances.entity.InstanceEntity;
@@ -16,9 +17,12 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.logging.Logger;
 
 /**
@@ -33,12 +37,19 @@ public class JobSubmittedPipeline implements Pipeline<JobSubmittedPipeline.Item>
 
   @Inject private RunEvents events;
 
+  /**
+   * @param queuedUntil with {@code retry} on no capacity: until when the job may wait for a host
+   *     (null: it fails at once without one)
+   * @param behind a job of the project with a higher priority (or as high and older) waits too
+   */
   record Item(
       String jobId,
       String jobName,
       Map<String, Object> requirements,
       List<InstanceEntity> instances,
-      boolean hasFleet) {}
+      boolean hasFleet,
+      Instant queuedUntil,
+      boolean behind) {}
 
   @Override
   public String name() {
@@ -53,6 +64,12 @@ public class JobSubmittedPipeline implements Pipeline<JobSubmittedPipeline.Item>
   @Override
   public String eligible() {
     return "status = 'SUBMITTED'";
+  }
+
+  /** Jobs of higher-priority runs are looked at first (API.md: priority orders the queue). */
+  @Override
+  public String priority() {
+    return "(SELECT runs.priority FROM runs WHERE runs.id = jobs.run_id) DESC";
   }
 
   @Override
@@ -71,22 +88,78 @@ public class JobSubmittedPipeline implements Pipeline<JobSubmittedPipeline.Item>
     if (run == null || run.getStatus().finished() || run.getStatus() == RunStatus.TERMINATING) {
       return null;
     }
+    List<JobEntity> siblings = Runs.latestJobs(em, run.getId(), job.getReplicaNum());
+    if (job.getJobNum() > 0
+        && siblings.stream()
+            .anyMatch(j -> j.getJobNum() == 0 && j.getStatus() == JobStatus.SUBMITTED)) {
+      return null; // the master job gets its host first; the others follow it to its fleet
+    }
     Map<String, Object> spec = RunSpecs.parse(run.getRunSpec());
     Map<String, Object> jobSpec = FleetSpecs.parse(job.getJobSpecData());
     List<FleetEntity> fleets = Runs.allowedFleets(em, job.getProjectId(), spec);
-    List<InstanceEntity> instances = Runs.candidateInstances(em, fleets);
+    if (job.getJobNum() > 0 && run.getFleetId() != null) {
+      fleets = fleets.stream().filter(f -> f.getId().equals(run.getFleetId())).toList();
+    }
+    Set<String> taken = new HashSet<>();
+    siblings.stream()
+        .filter(j -> !j.getId().equals(job.getId()) && j.getInstanceId() != null)
+        .forEach(j -> taken.add(j.getInstanceId()));
+    // the nodes of a multi-node job run on different hosts
+    List<InstanceEntity> instances =
+        Runs.candidateInstances(em, fleets).stream()
+            .filter(i -> !taken.contains(i.getId()))
+            .toList();
     instances.forEach(em::detach);
+    Instant queuedUntil = queuedUntil(jobSpec, run);
     return new Item(
         job.getId(),
         job.getJobName(),
         (Map<String, Object>) jobSpec.get("requirements"),
         instances,
-        !fleets.isEmpty());
+        !fleets.isEmpty(),
+        queuedUntil,
+        queuedUntil != null && waitingAhead(em, job, run));
+  }
+
+  /** With {@code retry} on no-capacity, a job waits for a host up to the retry duration. */
+  private static Instant queuedUntil(Map<String, Object> jobSpec, RunEntity run) {
+    if (!(jobSpec.get("retry") instanceof Map<?, ?> retry)
+        || !(retry.get("on_events") instanceof List<?> events)
+        || !events.contains("no-capacity")
+        || !(retry.get("duration") instanceof Number duration)) {
+      return null;
+    }
+    return run.getSubmittedAt().plusSeconds(duration.longValue());
+  }
+
+  /** Whether a waiting job of the project comes before this one (priority, then age). */
+  private static boolean waitingAhead(EntityManager em, JobEntity job, RunEntity run) {
+    return em.createQuery(
+                "SELECT COUNT(j) FROM JobEntity j, RunEntity r WHERE j.runId = r.id"
+                    + " AND j.projectId = :project AND j.status = :submitted AND j.runId <> :run"
+                    + " AND (r.priority > :priority OR (r.priority = :priority"
+                    + " AND r.submittedAt < :submittedAt))",
+                Long.class)
+            .setParameter("project", job.getProjectId())
+            .setParameter("submitted", JobStatus.SUBMITTED)
+            .setParameter("run", run.getId())
+            .setParameter("priority", run.getPriority())
+            .setParameter("submittedAt", run.getSubmittedAt())
+            .getSingleResult()
+        > 0;
   }
 
   @Override
   public Apply process(Item item, Lease lease) {
+    if (item.behind()) {
+      return Apply.NOTHING;
+    }
     List<Offers.Offer> offers = Offers.match(item.instances(), item.requirements());
+    if (offers.isEmpty()
+        && item.queuedUntil() != null
+        && Times.now().isBefore(item.queuedUntil())) {
+      return Apply.NOTHING; // queued: looked at again each round until a host frees up
+    }
     if (offers.isEmpty()) {
       String message =
           item.hasFleet() || !item.instances().isEmpty() ? null : Runs.NO_FLEETS_MESSAGE;

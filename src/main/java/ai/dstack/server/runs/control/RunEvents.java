@@ -24,6 +24,10 @@ public class RunEvents {
     }
   }
 
+  void retried(EntityManager em, JobEntity job) {
+    events.record(em, "Job created on retry. Status: SUBMITTED", null, target(job));
+  }
+
   /** After the run's status changed from {@code from}; {@code actorUserId} null = the server. */
   void runStatus(EntityManager em, RunEntity run, RunStatus from, String actorUserId) {
     String message = "Run status changed " + from.name() + " -> " + run.getStatus().name();

@@ -1,5 +1,8 @@
 package ai.dstack.server.runs.control;
 
+import ai.dstack.server.api.JsonText;
+import ai.dstack.server.db.Times;
+import ai.dstack.server.fleets.control.FleetSpecs;
 import ai.dstack.server.runs.entity.JobEntity;
 import ai.dstack.server.runs.entity.JobStatus;
 import ai.dstack.server.runs.entity.RunEntity;
@@ -11,10 +14,12 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 /**
  * Runs follow their jobs (API.md §4.1): the status is derived from each job's latest submission; a
@@ -31,7 +36,21 @@ public class RunPipeline implements Pipeline<RunPipeline.Item> {
       String runName,
       RunStatus status,
       String terminationReason,
-      List<JobEntity> latestJobs) {}
+      Instant submittedAt,
+      int resubmissionAttempt,
+      String runSpec,
+      List<JobEntity> latestJobs,
+      List<JobEntity> allJobs) {}
+
+  /** Upstream's back-off before a retried run is submitted again, by resubmission attempt. */
+  private static final List<Duration> RETRY_DELAYS =
+      List.of(
+          Duration.ofSeconds(15),
+          Duration.ofSeconds(30),
+          Duration.ofMinutes(1),
+          Duration.ofMinutes(2),
+          Duration.ofMinutes(5),
+          Duration.ofMinutes(10));
 
   @Override
   public String name() {
@@ -76,7 +95,11 @@ public class RunPipeline implements Pipeline<RunPipeline.Item> {
         run.getRunName(),
         run.getStatus(),
         run.getTerminationReason(),
-        new ArrayList<>(latest.values()));
+        run.getSubmittedAt(),
+        run.getResubmissionAttempt(),
+        run.getRunSpec(),
+        new ArrayList<>(latest.values()),
+        jobs);
   }
 
   @Override
@@ -84,14 +107,32 @@ public class RunPipeline implements Pipeline<RunPipeline.Item> {
     if (item.status() == RunStatus.TERMINATING) {
       return terminating(item);
     }
+    if (item.status() == RunStatus.PENDING) {
+      return pending(item);
+    }
     List<JobEntity> jobs = item.latestJobs();
-    boolean anyFailed =
-        jobs.stream()
-            .anyMatch(
-                j ->
-                    j.getStatus().finished() && j.getStatus() != JobStatus.DONE
-                        || j.getStatus() == JobStatus.TERMINATING
-                            && !"DONE_BY_RUNNER".equals(j.getTerminationReason()));
+    boolean anyFailed = false;
+    boolean retryLimitExceeded = false;
+    boolean needsRetry = false;
+    for (JobEntity job : jobs) {
+      if (!failedOrFailing(job)) {
+        continue;
+      }
+      Duration retrying = retryingFor(item, job);
+      if (retrying == null) {
+        anyFailed = true;
+      } else if (retrying.compareTo(retryDuration(job)) > 0) {
+        retryLimitExceeded = true;
+      } else {
+        needsRetry = true;
+      }
+    }
+    if (retryLimitExceeded && !anyFailed) {
+      return transition(item, RunStatus.TERMINATING, "RETRY_LIMIT_EXCEEDED");
+    }
+    if (needsRetry && !anyFailed) {
+      return retry(item);
+    }
     boolean allDone =
         !jobs.isEmpty()
             && jobs.stream()
@@ -115,6 +156,148 @@ public class RunPipeline implements Pipeline<RunPipeline.Item> {
       derived = RunStatus.PROVISIONING;
     }
     return derived == item.status() ? Apply.NOTHING : transition(item, derived, null);
+  }
+
+  /** A job that failed, or is ending for any reason but done or scaled down. */
+  private static boolean failedOrFailing(JobEntity job) {
+    return job.getStatus() == JobStatus.FAILED
+        || (job.getStatus() == JobStatus.TERMINATING
+                || job.getStatus() == JobStatus.TERMINATED
+                || job.getStatus() == JobStatus.ABORTED)
+            && !"DONE_BY_RUNNER".equals(job.getTerminationReason())
+            && !"SCALED_DOWN".equals(job.getTerminationReason());
+  }
+
+  /**
+   * How long the job has been retried, if its spec retries on what ended it (upstream's rule): a
+   * job that never got a host counts from the run's submission, one that ran from its last run.
+   * Null when it is not retried.
+   */
+  @SuppressWarnings("unchecked")
+  private static Duration retryingFor(Item item, JobEntity job) {
+    Object retry = FleetSpecs.parse(job.getJobSpecData()).get("retry");
+    if (!(retry instanceof Map<?, ?> map) || !(map.get("on_events") instanceof List<?> events)) {
+      return null;
+    }
+    String event = retryEvent(job.getTerminationReason());
+    if (event == null || !events.contains(event)) {
+      return null;
+    }
+    JobEntity lastProvisioned = null;
+    for (JobEntity earlier : item.allJobs()) {
+      if (earlier.getJobNum() == job.getJobNum()
+          && earlier.getReplicaNum() == job.getReplicaNum()
+          && earlier.getJobProvisioningData() != null) {
+        lastProvisioned = earlier;
+      }
+    }
+    Instant since =
+        lastProvisioned == null ? item.submittedAt() : lastProvisioned.getLastProcessedAt();
+    return Duration.between(since, Times.now());
+  }
+
+  /** upstream's {@code to_retry_event}: no capacity, interruption, or any other failure. */
+  private static String retryEvent(String reason) {
+    if ("FAILED_TO_START_DUE_TO_NO_CAPACITY".equals(reason)) {
+      return "no-capacity";
+    }
+    if ("INTERRUPTED_BY_NO_CAPACITY".equals(reason)) {
+      return "interruption";
+    }
+    return JobStates.finalStatus(reason) == JobStatus.FAILED ? "error" : null;
+  }
+
+  private static Duration retryDuration(JobEntity job) {
+    Object retry = FleetSpecs.parse(job.getJobSpecData()).get("retry");
+    Object duration = retry instanceof Map<?, ?> map ? map.get("duration") : null;
+    return Duration.ofSeconds(
+        duration instanceof Number n ? n.longValue() : JobSpecs.DEFAULT_RETRY_DURATION);
+  }
+
+  /** The run waits ({@code pending}) to be submitted again; its jobs still running stop. */
+  private Apply retry(Item item) {
+    List<String> toStop = new ArrayList<>();
+    for (JobEntity job : item.latestJobs()) {
+      if (!job.getStatus().finished() && job.getStatus() != JobStatus.TERMINATING) {
+        toStop.add(job.getId());
+      }
+    }
+    return Apply.hinting(
+        em -> {
+          if (!unchanged(em, item)) {
+            return;
+          }
+          RunEntity run = em.find(RunEntity.class, item.runId());
+          run.setStatus(RunStatus.PENDING);
+          run.setResubmissionAttempt(item.resubmissionAttempt() + 1);
+          run.setFleetId(null);
+          events.runStatus(em, run, item.status(), null);
+          for (String id : toStop) {
+            JobEntity job = em.find(JobEntity.class, id);
+            JobStatus from = job.getStatus();
+            job.terminate("TERMINATED_BY_SERVER", null);
+            events.jobStatus(em, job, from);
+            Handover.job(em, job);
+          }
+        },
+        Runs.JOBS_TERMINATING_PIPELINE);
+  }
+
+  /**
+   * A pending run is submitted again once its jobs have ended and the back-off for its attempt has
+   * passed since the last of them ended: a new submission of each job.
+   */
+  private Apply pending(Item item) {
+    Instant lastEnded = item.submittedAt();
+    for (JobEntity job : item.latestJobs()) {
+      if (!job.getStatus().finished()) {
+        return Apply.NOTHING;
+      }
+      if (job.getFinishedAt() != null && job.getFinishedAt().isAfter(lastEnded)) {
+        lastEnded = job.getFinishedAt();
+      }
+    }
+    Duration delay =
+        RETRY_DELAYS.get(
+            Math.min(Math.max(item.resubmissionAttempt(), 1), RETRY_DELAYS.size()) - 1);
+    if (Times.now().isBefore(lastEnded.plus(delay))) {
+      return Apply.NOTHING;
+    }
+    Map<String, Object> spec = RunSpecs.parse(item.runSpec());
+    return Apply.hinting(
+        em -> {
+          if (!unchanged(em, item)) {
+            return;
+          }
+          RunEntity run = em.find(RunEntity.class, item.runId());
+          Instant now = Times.now();
+          for (JobEntity previous : item.latestJobs()) {
+            Map<String, Object> jobSpec =
+                JobSpecs.forReplica(spec, item.runName(), previous.getReplicaNum())
+                    .get(previous.getJobNum());
+            JobEntity job =
+                new JobEntity(
+                    UUID.randomUUID().toString(),
+                    previous.getProjectId(),
+                    run.getId(),
+                    item.runName(),
+                    previous.getReplicaNum(),
+                    previous.getJobNum(),
+                    previous.getJobName(),
+                    previous.getSubmissionNum() + 1,
+                    run.getDeploymentNum(),
+                    JsonText.write(jobSpec),
+                    now);
+            Handover.job(em, job);
+            em.persist(job);
+            events.retried(em, job);
+          }
+          run.setStatus(RunStatus.SUBMITTED);
+          events.runStatus(em, run, RunStatus.PENDING, null);
+          Handover.run(run);
+        },
+        Runs.JOBS_SUBMITTED_PIPELINE,
+        Runs.RUN_PIPELINE);
   }
 
   /** Active jobs are told to stop; the run ends once every job has. */

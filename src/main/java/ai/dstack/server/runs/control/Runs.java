@@ -517,6 +517,22 @@ public class Runs {
     return runs;
   }
 
+  /** The latest submission of each job of one replica of a run, by job number. */
+  static List<JobEntity> latestJobs(EntityManager em, String runId, int replicaNum) {
+    Map<Integer, JobEntity> latest = new java.util.TreeMap<>();
+    for (JobEntity job :
+        em.createQuery(
+                "SELECT j FROM JobEntity j WHERE j.runId = :run AND j.replicaNum = :replica"
+                    + " ORDER BY j.jobNum, j.submissionNum",
+                JobEntity.class)
+            .setParameter("run", runId)
+            .setParameter("replica", replicaNum)
+            .getResultList()) {
+      latest.put(job.getJobNum(), job);
+    }
+    return new ArrayList<>(latest.values());
+  }
+
   /** The job rows of these runs, by run id, ordered by replica, job and submission. */
   public Map<String, List<JobEntity>> jobsOf(List<RunEntity> runs) {
     if (runs.isEmpty()) {

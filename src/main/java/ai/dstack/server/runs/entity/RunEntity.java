@@ -164,6 +164,10 @@ public class RunEntity {
     return resubmissionAttempt;
   }
 
+  public void setResubmissionAttempt(int resubmissionAttempt) {
+    this.resubmissionAttempt = resubmissionAttempt;
+  }
+
   public Instant getNextTriggeredAt() {
     return nextTriggeredAt;
   }

@@ -187,13 +187,28 @@ class RunsIT {
 
   private static JsonObject awaitRun(String name, Predicate<JsonObject> condition, String what)
       throws InterruptedException {
-    return await(() -> run(name), condition, what);
+    return await(() -> run(name), condition, WAIT, what);
+  }
+
+  private static JsonObject awaitRun(
+      String name, Predicate<JsonObject> condition, Duration limit, String what)
+      throws InterruptedException {
+    return await(() -> run(name), condition, limit, what);
   }
 
   private static JsonObject await(
       java.util.function.Supplier<JsonObject> read, Predicate<JsonObject> condition, String what)
       throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
+    return await(read, condition, WAIT, what);
+  }
+
+  private static JsonObject await(
+      java.util.function.Supplier<JsonObject> read,
+      Predicate<JsonObject> condition,
+      Duration limit,
+      String what)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + limit.toNanos();
     JsonObject last = null;
     while (System.nanoTime() < deadline) {
       last = read.get();
@@ -511,6 +526,193 @@ class RunsIT {
         "Repo no-such-repo does not exist");
     error(api.post("/api/project/main/runs/get", "{}"), "run_name or id must be specified");
     okNull(api.post("/api/project/main/runs/delete", body("runs_names", List.of("never-was"))));
+  }
+
+  @Test
+  void aTwoNodeTaskRunsOneJobPerHostWithTheClusterEnvironment() throws Exception {
+    submit(
+        taskSpec(
+            "two-nodes",
+            Map.of(
+                "nodes",
+                Json.createValue(2),
+                "commands",
+                commands(
+                    "echo rank=$DSTACK_NODE_RANK nodes=$DSTACK_NODES_NUM"
+                        + " master=$DSTACK_MASTER_NODE_IP ips=$(echo $DSTACK_NODES_IPS)"))));
+    JsonObject done = awaitRun("two-nodes", finished(), "the two-node run to finish");
+    assertEquals("done", done.getString("status"), done.toString());
+    JsonArray jobs = done.getJsonArray("jobs");
+    assertEquals(2, jobs.size());
+    List<String> hostsUsed = new java.util.ArrayList<>();
+    String masterIp = null;
+    for (int rank = 0; rank < 2; rank++) {
+      JsonObject submission = lastSubmission(jobs.getJsonObject(rank));
+      JsonObject jpd = submission.getJsonObject("job_provisioning_data");
+      hostsUsed.add(jpd.getString("hostname"));
+      if (rank == 0) {
+        masterIp =
+            jpd.isNull("internal_ip") ? jpd.getString("hostname") : jpd.getString("internal_ip");
+      }
+      String output = jobLogs("two-nodes", submission.getString("id"));
+      assertTrue(output.contains("rank=" + rank + " nodes=2 master=" + masterIp), output);
+    }
+    assertEquals(2, hostsUsed.stream().distinct().count(), "one job per host: " + hostsUsed);
+  }
+
+  @Test
+  void aTaskFailingTwiceIsRetriedUntilItSucceeds() throws Exception {
+    // a counter both hosts' users can write: a retry may land on either host
+    Path counter = Files.createTempDirectory("retry-count");
+    Files.setPosixFilePermissions(counter, PosixFilePermissions.fromString("rwxrwxrwx"));
+    String file = counter.resolve("n").toString();
+    String attempt =
+        "umask 0; n=$(( $(cat "
+            + file
+            + " 2>/dev/null || echo 0) + 1 )); echo $n > "
+            + file
+            + "; echo attempt $n; test $n -ge 3";
+    submit(
+        taskSpec(
+            "flaky",
+            Map.of(
+                "commands",
+                commands(attempt),
+                "retry",
+                Json.createObjectBuilder()
+                    .add("on_events", Json.createArrayBuilder().add("error"))
+                    .add("duration", 600)
+                    .build())));
+    JsonObject done = awaitRun("flaky", finished(), Duration.ofSeconds(180), "the retried run");
+    JsonArray submissions =
+        done.getJsonArray("jobs").getJsonObject(0).getJsonArray("job_submissions");
+    List<String> statuses =
+        submissions.stream().map(v -> v.asJsonObject().getString("status")).toList();
+    assertEquals("done", done.getString("status"), statuses.toString());
+    assertEquals(List.of("failed", "failed", "done"), statuses);
+    assertEquals(
+        List.of(0, 1, 2),
+        submissions.stream().map(v -> v.asJsonObject().getInt("submission_num")).toList());
+  }
+
+  @Test
+  void aTaskThatNeverGetsCapacityGivesUpAfterItsRetryDuration() throws Exception {
+    submit(
+        taskSpec(
+            "never-fits",
+            Map.of(
+                "resources",
+                Json.createObjectBuilder()
+                    .add("cpu", Json.createObjectBuilder().add("min", 4096).addNull("max"))
+                    .build(),
+                "retry",
+                Json.createObjectBuilder()
+                    .add("on_events", Json.createArrayBuilder().add("no-capacity"))
+                    .add("duration", 6)
+                    .build())));
+    Thread.sleep(3000);
+    assertEquals("submitted", run("never-fits").getString("status"), "queued while it may wait");
+    JsonObject failed = awaitRun("never-fits", finished(), "the run to give up");
+    assertEquals("failed", failed.getString("status"));
+    assertEquals("retry_limit_exceeded", failed.getString("termination_reason"));
+    assertEquals("retry limit exceeded", failed.getString("error"));
+  }
+
+  @Test
+  void queuedRunsTakeAFreedHostInPriorityOrder() throws Exception {
+    submit(taskSpec("blocker-a", Map.of("commands", commands("sleep 600"))));
+    submit(taskSpec("blocker-b", Map.of("commands", commands("sleep 600"))));
+    awaitRun("blocker-a", status("running"), "blocker a");
+    awaitRun("blocker-b", status("running"), "blocker b");
+    JsonObject retry =
+        Json.createObjectBuilder()
+            .add("on_events", Json.createArrayBuilder().add("no-capacity"))
+            .add("duration", 300)
+            .build();
+    for (String[] queued :
+        new String[][] {{"prio-low", "10"}, {"prio-mid", "50"}, {"prio-high", "90"}}) {
+      submit(
+          taskSpec(
+              queued[0],
+              Map.of(
+                  "commands", commands("sleep 2"),
+                  "priority", Json.createValue(Integer.parseInt(queued[1])),
+                  "retry", retry)));
+    }
+    Thread.sleep(2000);
+    okNull(
+        api.post(
+            "/api/project/main/runs/stop",
+            body("runs_names", List.of("blocker-a"), "abort", true)));
+    List<String> order = new java.util.ArrayList<>();
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (order.size() < 3 && System.nanoTime() < deadline) {
+      for (String name : List.of("prio-low", "prio-mid", "prio-high")) {
+        if (!order.contains(name)
+            && List.of("running", "done").contains(run(name).getString("status"))) {
+          order.add(name);
+        }
+      }
+      Thread.sleep(200);
+    }
+    okNull(
+        api.post(
+            "/api/project/main/runs/stop",
+            body("runs_names", List.of("blocker-b"), "abort", true)));
+    assertEquals(List.of("prio-high", "prio-mid", "prio-low"), order);
+    for (String name : List.of("prio-low", "prio-mid", "prio-high", "blocker-b")) {
+      awaitRun(name, finished(), name + " to end");
+    }
+  }
+
+  @Test
+  void aDevEnvironmentStopsItselfAfterItsInactivityDuration() throws Exception {
+    JsonObject recorded = taskSpec("idle-dev", Map.of());
+    JsonObject configuration =
+        Json.createObjectBuilder()
+            .add("type", "dev-environment")
+            .add("name", "idle-dev")
+            .add("ide", "vscode")
+            .add("init", commands("echo init-ran"))
+            .add("inactivity_duration", 8)
+            .add("resources", recorded.getJsonObject("configuration").getJsonObject("resources"))
+            .build();
+    submit(Json.createObjectBuilder(recorded).add("configuration", configuration).build());
+    JsonObject running = awaitRun("idle-dev", status("running"), "the dev environment to run");
+    JsonObject connection =
+        running.getJsonArray("jobs").getJsonObject(0).getJsonObject("job_connection_info");
+    String workingDir = latest(running).getJsonObject("job_runtime_data").getString("working_dir");
+    assertEquals("VS Code", connection.getString("ide_name"));
+    assertEquals(
+        "vscode://vscode-remote/ssh-remote+idle-dev" + workingDir,
+        connection.getString("attached_ide_url"));
+    JsonObject ended = awaitRun("idle-dev", finished(), "the dev environment to stop itself");
+    assertEquals(
+        "inactivity_duration_exceeded",
+        latest(ended).getString("termination_reason"),
+        ended.toString());
+    assertTrue(logs(ended).contains("init-ran"));
+  }
+
+  private static JsonObject lastSubmission(JsonObject job) {
+    JsonArray submissions = job.getJsonArray("job_submissions");
+    return submissions.getJsonObject(submissions.size() - 1);
+  }
+
+  private static String jobLogs(String runName, String submissionId) {
+    JsonObject page =
+        ok(
+            api.post(
+                "/api/project/main/logs/poll",
+                body("run_name", runName, "job_submission_id", submissionId, "limit", 1000)));
+    StringBuilder text = new StringBuilder();
+    for (JsonValue event : page.getJsonArray("logs")) {
+      text.append(
+          new String(
+              Base64.getDecoder().decode(event.asJsonObject().getString("message")),
+              StandardCharsets.UTF_8));
+    }
+    return text.toString();
   }
 
   /** The CLI's attach: SSH to the host with the user's key, then to the job's own SSH port. */
