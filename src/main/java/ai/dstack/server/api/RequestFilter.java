@@ -65,15 +65,23 @@ public class RequestFilter implements ContainerRequestFilter {
    * any case, and everything after that space, as sent, is the token.
    */
   private static String bearerToken(ContainerRequestContext request) {
-    String header = request.getHeaderString(HttpHeaders.AUTHORIZATION);
-    if (header == null) {
+    String credentials = bearerCredentials(request.getHeaderString(HttpHeaders.AUTHORIZATION));
+    if (credentials == null) {
       throw ApiException.notAuthenticated();
+    }
+    return credentials;
+  }
+
+  /** The token of an {@code Authorization} header by HTTPBearer's rules; null if there is none. */
+  public static String bearerCredentials(String header) {
+    if (header == null) {
+      return null;
     }
     int space = header.indexOf(' ');
     String scheme = space < 0 ? header : header.substring(0, space);
     String credentials = space < 0 ? "" : header.substring(space + 1);
     if (scheme.isEmpty() || credentials.isEmpty() || !scheme.equalsIgnoreCase("bearer")) {
-      throw ApiException.notAuthenticated();
+      return null;
     }
     return credentials;
   }

@@ -17,13 +17,16 @@ import java.util.Map;
  *     DSTACK_SERVER_METRICS_FINISHED_TTL_SECONDS}, default 7 days)
  * @param eventsTtl events kept this long ({@code DSTACK_SERVER_EVENTS_TTL_SECONDS}, default 30
  *     days)
+ * @param serviceClientTimeout the in-server service proxy's connect and read timeout towards
+ *     replicas ({@code DSTACK_SERVICE_CLIENT_TIMEOUT}, default 60 s)
  */
 public record RunSettings(
     long codeUploadLimit,
     long logQuotaPerJobHour,
     Duration metricsRunningTtl,
     Duration metricsFinishedTtl,
-    Duration eventsTtl) {
+    Duration eventsTtl,
+    Duration serviceClientTimeout) {
 
   static RunSettings from(Map<String, String> env) {
     return new RunSettings(
@@ -32,7 +35,8 @@ public record RunSettings(
         Duration.ofSeconds(number(env, "DSTACK_SERVER_METRICS_RUNNING_TTL_SECONDS", 3600)),
         Duration.ofSeconds(
             number(env, "DSTACK_SERVER_METRICS_FINISHED_TTL_SECONDS", 7L * 24 * 3600)),
-        Duration.ofSeconds(number(env, "DSTACK_SERVER_EVENTS_TTL_SECONDS", 30L * 24 * 3600)));
+        Duration.ofSeconds(number(env, "DSTACK_SERVER_EVENTS_TTL_SECONDS", 30L * 24 * 3600)),
+        Duration.ofSeconds(number(env, "DSTACK_SERVICE_CLIENT_TIMEOUT", 60)));
   }
 
   private static long number(Map<String, String> env, String name, long fallback) {
