@@ -14,8 +14,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -37,7 +39,7 @@ public class ServiceProxy {
   private static final int CACHE_LIMIT = 10_000;
 
   /** The service to forward to and its replicas in the order to try them. */
-  public record Route(Service service, List<Replica> replicas) {}
+  public record Route(String project, String run, Service service, List<Replica> replicas) {}
 
   @Inject private ServerContext server;
   @Inject private ServiceReplicas services;
@@ -79,7 +81,7 @@ public class ServiceProxy {
     for (int i = 0; i < replicas.size(); i++) {
       order.add(replicas.get((first + i) % replicas.size()));
     }
-    return new Route(service, order);
+    return new Route(projectName, runName, service, order);
   }
 
   /**
@@ -91,9 +93,34 @@ public class ServiceProxy {
   public void forward(Route route, ReplicaExchange.Request request, ReplicaExchange.Sink sink)
       throws IOException {
     ReplicaExchange exchange = new ReplicaExchange(server.settings().runs().serviceClientTimeout());
-    for (Replica replica : route.replicas()) {
+    Set<String> tried = new HashSet<>();
+    if (tryReplicas(route.replicas(), tried, exchange, request, sink)) {
+      return;
+    }
+    // the replica set may have changed within the cache's second (a rolling update just replaced
+    // the one tried): look once more, at the stored state
+    Service fresh =
+        serviceCache.reload(
+            route.project() + "/" + route.run(), () -> services.find(route.project(), route.run()));
+    if (fresh != null && tryReplicas(fresh.replicas(), tried, exchange, request, sink)) {
+      return;
+    }
+    throw ProxyException.badGateway();
+  }
+
+  private boolean tryReplicas(
+      List<Replica> replicas,
+      Set<String> tried,
+      ReplicaExchange exchange,
+      ReplicaExchange.Request request,
+      ReplicaExchange.Sink sink)
+      throws IOException {
+    for (Replica replica : replicas) {
       if (!request.body().replayable()) {
-        break;
+        return false;
+      }
+      if (!tried.add(replica.jobId())) {
+        continue;
       }
       int port;
       try {
@@ -104,7 +131,7 @@ public class ServiceProxy {
       }
       try {
         exchange.send(port, request, sink);
-        return;
+        return true;
       } catch (ReplicaExchange.Unreachable e) {
         LOG.info(
             "Service replica "
@@ -115,7 +142,7 @@ public class ServiceProxy {
                 + e.getMessage());
       }
     }
-    throw ProxyException.badGateway();
+    return false;
   }
 
   /** Upstream's rule: an active user's token, a global admin or a member of the project. */
@@ -150,8 +177,13 @@ public class ServiceProxy {
           entries.clear();
         }
       }
+      return reload(key, load);
+    }
+
+    /** Loads the value now, whatever the cached one's age. */
+    V reload(String key, Supplier<V> load) {
       V value = load.get();
-      entries.put(key, new Entry<>(value, now));
+      entries.put(key, new Entry<>(value, System.nanoTime()));
       return value;
     }
   }

@@ -4,6 +4,7 @@ import ai.dstack.server.api.JsonOutput;
 import ai.dstack.server.api.JsonText.Raw;
 import ai.dstack.server.runs.control.JobStates;
 import ai.dstack.server.runs.control.RunSpecs;
+import ai.dstack.server.runs.control.ServiceSpecs;
 import ai.dstack.server.runs.entity.JobEntity;
 import ai.dstack.server.runs.entity.JobStatus;
 import ai.dstack.server.runs.entity.RunEntity;
@@ -92,12 +93,25 @@ final class RunViews {
     view.put("jobs", jobViews);
     view.put("latest_job_submission", latest);
     view.put("cost", cost(jobs));
-    view.put("service", null);
+    view.put("service", service(run, names.get(run.getProjectId())));
     view.put("deployment_num", (long) run.getDeploymentNum());
     view.put("error", runError(run.getTerminationReason()));
     view.put("deleted", run.isDeleted());
     view.put("next_triggered_at", null);
     return view;
+  }
+
+  /** Without a gateway a service answers at the server's own proxy path (API.md §3.4). */
+  private static Map<String, Object> service(RunEntity run, String projectName) {
+    if (!run.getRunSpec().contains("\"type\":\"service\"")
+        || !ServiceSpecs.isService(RunSpecs.parse(run.getRunSpec()))) {
+      return null;
+    }
+    Map<String, Object> service = new LinkedHashMap<>();
+    service.put("url", "/proxy/services/" + projectName + "/" + run.getRunName() + "/");
+    service.put("model", null);
+    service.put("options", Map.of());
+    return service;
   }
 
   static Map<String, Object> submission(JobEntity job) {

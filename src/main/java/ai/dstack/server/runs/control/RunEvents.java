@@ -24,6 +24,10 @@ public class RunEvents {
     }
   }
 
+  void replicaSubmitted(EntityManager em, JobEntity job) {
+    events.record(em, "Job created on new submission. Status: SUBMITTED", null, target(job));
+  }
+
   void retried(EntityManager em, JobEntity job) {
     events.record(em, "Job created on retry. Status: SUBMITTED", null, target(job));
   }

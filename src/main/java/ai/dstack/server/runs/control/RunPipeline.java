@@ -3,6 +3,13 @@ package ai.dstack.server.runs.control;
 import ai.dstack.server.api.JsonText;
 import ai.dstack.server.db.Times;
 import ai.dstack.server.fleets.control.FleetSpecs;
+import ai.dstack.server.hosts.HostAccess;
+import ai.dstack.server.hosts.HostException;
+import ai.dstack.server.hosts.HostTarget;
+import ai.dstack.server.instances.control.InstancePipeline;
+import ai.dstack.server.instances.control.Instances;
+import ai.dstack.server.instances.entity.InstanceEntity;
+import ai.dstack.server.proxy.control.ServiceStats;
 import ai.dstack.server.runs.entity.JobEntity;
 import ai.dstack.server.runs.entity.JobStatus;
 import ai.dstack.server.runs.entity.RunEntity;
@@ -29,6 +36,8 @@ import java.util.UUID;
 @ApplicationScoped
 public class RunPipeline implements Pipeline<RunPipeline.Item> {
   @Inject private RunEvents events;
+  @Inject private ServiceStats stats;
+  @Inject private HostAccess hostAccess;
 
   /** The run as loaded, and the latest submission of each of its jobs. */
   record Item(
@@ -38,9 +47,11 @@ public class RunPipeline implements Pipeline<RunPipeline.Item> {
       String terminationReason,
       Instant submittedAt,
       int resubmissionAttempt,
+      int deploymentNum,
       String runSpec,
       List<JobEntity> latestJobs,
-      List<JobEntity> allJobs) {}
+      List<JobEntity> allJobs,
+      Map<String, HostTarget> hosts) {}
 
   /** Upstream's back-off before a retried run is submitted again, by resubmission attempt. */
   private static final List<Duration> RETRY_DELAYS =
@@ -97,9 +108,30 @@ public class RunPipeline implements Pipeline<RunPipeline.Item> {
         run.getTerminationReason(),
         run.getSubmittedAt(),
         run.getResubmissionAttempt(),
+        run.getDeploymentNum(),
         run.getRunSpec(),
         new ArrayList<>(latest.values()),
-        jobs);
+        jobs,
+        serviceHosts(em, run, latest.values()));
+  }
+
+  /** Where a service's running replicas are reached, to check they answer. */
+  private static Map<String, HostTarget> serviceHosts(
+      EntityManager em, RunEntity run, java.util.Collection<JobEntity> jobs) {
+    if (!run.getRunSpec().contains("\"type\":\"service\"")) {
+      return Map.of();
+    }
+    Map<String, HostTarget> hosts = new java.util.HashMap<>();
+    for (JobEntity job : jobs) {
+      if (job.getStatus() == JobStatus.RUNNING && job.getInstanceId() != null) {
+        Map<String, Object> connection =
+            Instances.connection(em.find(InstanceEntity.class, job.getInstanceId()));
+        if (connection != null) {
+          hosts.put(job.getId(), InstancePipeline.target(connection));
+        }
+      }
+    }
+    return hosts;
   }
 
   @Override
@@ -109,6 +141,10 @@ public class RunPipeline implements Pipeline<RunPipeline.Item> {
     }
     if (item.status() == RunStatus.PENDING) {
       return pending(item);
+    }
+    Map<String, Object> spec = RunSpecs.parse(item.runSpec());
+    if (ServiceSpecs.isService(spec)) {
+      return service(item, spec);
     }
     List<JobEntity> jobs = item.latestJobs();
     boolean anyFailed = false;
@@ -156,6 +192,202 @@ public class RunPipeline implements Pipeline<RunPipeline.Item> {
       derived = RunStatus.PROVISIONING;
     }
     return derived == item.status() ? Apply.NOTHING : transition(item, derived, null);
+  }
+
+  private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(5);
+
+  /** How far back the request rate that scales a service is averaged. */
+  private static final Duration SCALING_WINDOW = Duration.ofMinutes(1);
+
+  /**
+   * A service keeps its replicas: one that fails after it ran is replaced, the count follows {@code
+   * replicas} (and the request rate with {@code scaling}), and after a re-deploying update the
+   * previous deployment's replicas are replaced one at a time, a new one running before an old one
+   * stops, so the service never runs out of ready replicas.
+   */
+  private Apply service(Item item, Map<String, Object> spec) {
+    List<JobEntity> active = new ArrayList<>();
+    List<JobEntity> failed = new ArrayList<>();
+    Instant lastScaled = item.submittedAt();
+    int nextReplica = 0;
+    for (JobEntity job : item.latestJobs()) {
+      nextReplica = Math.max(nextReplica, job.getReplicaNum() + 1);
+      lastScaled = max(lastScaled, job.getSubmittedAt());
+      if ("SCALED_DOWN".equals(job.getTerminationReason())) {
+        lastScaled = max(lastScaled, job.getFinishedAt());
+      } else if (failedOrFailing(job) || "DONE_BY_RUNNER".equals(job.getTerminationReason())) {
+        // a service is meant to keep running: a replica that exited is ended, and replaced
+        failed.add(job);
+      } else if (!job.getStatus().finished()) {
+        active.add(job);
+      }
+    }
+    boolean serving = active.stream().anyMatch(j -> j.getStatus() == JobStatus.RUNNING);
+    List<JobEntity> toReplace = new ArrayList<>();
+    boolean waitingToReplace = false;
+    for (JobEntity job : failed) {
+      if (job.getStatus() == JobStatus.TERMINATING) {
+        waitingToReplace = true; // its host is given back first
+      } else if (JobRunningPipeline.runnerPort(job) > 0) {
+        toReplace.add(job); // it ran: a crashed or killed replica is replaced at once
+      } else if (!serving) {
+        return transition(item, RunStatus.TERMINATING, "JOB_FAILED");
+      } else if (job.getStatus().finished()
+          && job.getFinishedAt() != null
+          && Times.now().isAfter(job.getFinishedAt().plus(RETRY_DELAYS.get(0)))) {
+        toReplace.add(job); // did not start while others serve: tried again after a pause
+      } else {
+        waitingToReplace = true;
+      }
+    }
+    ServiceSpecs.Replicas replicas = ServiceSpecs.replicas(spec);
+    int current = active.size() + toReplace.size() + (waitingToReplace ? 1 : 0);
+    int desired = desiredReplicas(item, spec, replicas, current, lastScaled);
+    int deployment = item.deploymentNum();
+    List<JobEntity> old = active.stream().filter(j -> j.getDeploymentNum() < deployment).toList();
+    List<JobEntity> fresh =
+        active.stream().filter(j -> j.getDeploymentNum() >= deployment).toList();
+    int toAdd = 0;
+    List<JobEntity> toScaleDown = new ArrayList<>();
+    if (!old.isEmpty()) {
+      boolean freshReady = fresh.stream().allMatch(j -> answers(item, j, spec));
+      if (freshReady && current <= Math.max(desired, 1)) {
+        toAdd = 1; // one surge replica of the new deployment
+      } else if (freshReady && !fresh.isEmpty()) {
+        toScaleDown.add(old.get(old.size() - 1)); // a new one answers: an old one may go
+      }
+    } else if (current < desired) {
+      toAdd = desired - current;
+    } else if (current > desired) {
+      List<JobEntity> newestFirst = new ArrayList<>(active);
+      newestFirst.sort((a, b) -> Integer.compare(b.getReplicaNum(), a.getReplicaNum()));
+      toScaleDown.addAll(newestFirst.subList(0, Math.min(current - desired, newestFirst.size())));
+    }
+    RunStatus derived =
+        active.stream().anyMatch(j -> j.getStatus() == JobStatus.RUNNING)
+                || active.isEmpty() && item.status() == RunStatus.RUNNING
+            ? RunStatus.RUNNING
+            : active.stream()
+                    .anyMatch(
+                        j ->
+                            j.getStatus() == JobStatus.PROVISIONING
+                                || j.getStatus() == JobStatus.PULLING)
+                ? RunStatus.PROVISIONING
+                : RunStatus.SUBMITTED;
+    if (toAdd == 0 && toScaleDown.isEmpty() && toReplace.isEmpty()) {
+      return derived == item.status() ? Apply.NOTHING : transition(item, derived, null);
+    }
+    int adding = toAdd;
+    int firstNew = nextReplica;
+    return Apply.hinting(
+        em -> {
+          if (!unchanged(em, item)) {
+            return;
+          }
+          RunEntity run = em.find(RunEntity.class, item.runId());
+          for (JobEntity replaced : toReplace) {
+            submitReplica(em, run, spec, replaced.getReplicaNum(), replaced.getSubmissionNum() + 1);
+          }
+          for (int i = 0; i < adding; i++) {
+            submitReplica(em, run, spec, firstNew + i, 0);
+          }
+          for (JobEntity extra : toScaleDown) {
+            JobEntity job = em.find(JobEntity.class, extra.getId());
+            if (job != null
+                && !job.getStatus().finished()
+                && job.getStatus() != JobStatus.TERMINATING) {
+              JobStatus from = job.getStatus();
+              job.terminate("SCALED_DOWN", null);
+              events.jobStatus(em, job, from);
+              Handover.job(em, job);
+            }
+          }
+          if (derived != item.status()) {
+            run.setStatus(derived);
+            events.runStatus(em, run, item.status(), null);
+          }
+        },
+        Runs.JOBS_SUBMITTED_PIPELINE,
+        Runs.JOBS_TERMINATING_PIPELINE,
+        Runs.RUN_PIPELINE);
+  }
+
+  /**
+   * {@code replicas} as a fixed count, or with {@code scaling} the request rate over the target,
+   * within min..max, changed only after the scale-up or scale-down delay since the last change.
+   */
+  private int desiredReplicas(
+      Item item,
+      Map<String, Object> spec,
+      ServiceSpecs.Replicas replicas,
+      int current,
+      Instant lastScaled) {
+    ServiceSpecs.Scaling scaling = ServiceSpecs.scaling(spec);
+    if (scaling == null || replicas.min() == replicas.max()) {
+      return replicas.min();
+    }
+    double rps = stats.rps(item.runId(), SCALING_WINDOW);
+    int wanted =
+        Math.max(replicas.min(), Math.min(replicas.max(), (int) Math.ceil(rps / scaling.target())));
+    Duration since = Duration.between(lastScaled, Times.now());
+    if (wanted > current && since.getSeconds() < scaling.scaleUpDelaySeconds()
+        || wanted < current && since.getSeconds() < scaling.scaleDownDelaySeconds()) {
+      return Math.max(replicas.min(), Math.min(replicas.max(), current));
+    }
+    return wanted;
+  }
+
+  private void submitReplica(
+      EntityManager em, RunEntity run, Map<String, Object> spec, int replica, int submission) {
+    for (Map<String, Object> jobSpec : JobSpecs.forReplica(spec, run.getRunName(), replica)) {
+      JobEntity job =
+          new JobEntity(
+              UUID.randomUUID().toString(),
+              run.getProjectId(),
+              run.getId(),
+              run.getRunName(),
+              replica,
+              ((Number) jobSpec.get("job_num")).intValue(),
+              (String) jobSpec.get("job_name"),
+              submission,
+              run.getDeploymentNum(),
+              JsonText.write(jobSpec),
+              Times.now());
+      Handover.job(em, job);
+      em.persist(job);
+      events.replicaSubmitted(em, job);
+    }
+  }
+
+  /**
+   * Whether a running replica answers HTTP on its port (its first probe's path, else {@code /}),
+   * through its host's session: a replica whose process runs may not listen yet.
+   */
+  @SuppressWarnings("unchecked")
+  private boolean answers(Item item, JobEntity job, Map<String, Object> spec) {
+    HostTarget host = item.hosts().get(job.getId());
+    if (job.getStatus() != JobStatus.RUNNING || host == null) {
+      return false;
+    }
+    Object port = FleetSpecs.parse(job.getJobSpecData()).get("service_port");
+    String path = "/";
+    if (RunSpecs.configuration(spec).get("probes") instanceof List<?> probes
+        && !probes.isEmpty()
+        && ((Map<String, Object>) probes.get(0)).get("url") instanceof String url) {
+      path = url;
+    }
+    try {
+      hostAccess
+          .agent()
+          .send(host, ((Number) port).intValue(), "GET", path, null, null, PROBE_TIMEOUT);
+      return true;
+    } catch (HostException e) {
+      return e.httpStatus() > 0 && e.httpStatus() < 500;
+    }
+  }
+
+  private static Instant max(Instant a, Instant b) {
+    return b != null && b.isAfter(a) ? b : a;
   }
 
   /** A job that failed, or is ending for any reason but done or scaled down. */

@@ -131,6 +131,7 @@ public final class RunSpecs {
     return a.equals(b);
   }
 
+  /** A service also changes replicas, scaling and, by a rolling deployment, its replicas' spec. */
   @SuppressWarnings("unchecked")
   private static Map<String, Object> withoutInPlaceFields(Map<String, Object> spec) {
     Map<String, Object> copy = (Map<String, Object>) RunSchemas.copy(spec);
@@ -138,6 +139,14 @@ public final class RunSpecs {
     copy.remove("ssh_key_pub");
     Map<String, Object> configuration = configuration(copy);
     UPDATABLE_IN_PLACE.forEach(configuration::remove);
+    if (ServiceSpecs.isService(spec)) {
+      configuration.remove("replicas");
+      configuration.remove("scaling");
+      ServiceSpecs.ROLLING_FIELDS.forEach(configuration::remove);
+      copy.remove("repo_data");
+      copy.remove("repo_code_hash");
+      copy.remove("file_archives");
+    }
     return copy;
   }
 

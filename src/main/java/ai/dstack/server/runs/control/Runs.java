@@ -205,23 +205,26 @@ public class Runs {
     // no JPA relationship orders the inserts: the run row must exist before its jobs reference it
     em.flush();
     List<JobEntity> jobs = new ArrayList<>();
-    for (Map<String, Object> jobSpec : JobSpecs.forReplica(effective, name, 0)) {
-      JobEntity job =
-          new JobEntity(
-              UUID.randomUUID().toString(),
-              project.getId(),
-              run.getId(),
-              name,
-              0,
-              ((Number) jobSpec.get("job_num")).intValue(),
-              (String) jobSpec.get("job_name"),
-              0,
-              0,
-              JsonText.write(jobSpec),
-              now);
-      Handover.job(em, job);
-      em.persist(job);
-      jobs.add(job);
+    int replicas = ServiceSpecs.isService(effective) ? ServiceSpecs.replicas(effective).min() : 1;
+    for (int replica = 0; replica < replicas; replica++) {
+      for (Map<String, Object> jobSpec : JobSpecs.forReplica(effective, name, replica)) {
+        JobEntity job =
+            new JobEntity(
+                UUID.randomUUID().toString(),
+                project.getId(),
+                run.getId(),
+                name,
+                replica,
+                ((Number) jobSpec.get("job_num")).intValue(),
+                (String) jobSpec.get("job_name"),
+                0,
+                0,
+                JsonText.write(jobSpec),
+                now);
+        Handover.job(em, job);
+        em.persist(job);
+        jobs.add(job);
+      }
     }
     events.submitted(em, run, jobs, caller.getId());
     return run;
@@ -229,6 +232,12 @@ public class Runs {
 
   private static void updateInPlace(RunEntity run, Map<String, Object> effective) {
     effective.put("run_name", run.getRunName());
+    if (ServiceSpecs.isService(effective)
+        && ServiceSpecs.redeploys(RunSpecs.parse(run.getRunSpec()), effective)) {
+      // the run pipeline replaces the replicas of the previous deployment one by one
+      run.setDeploymentNum(run.getDeploymentNum() + 1);
+      Handover.run(run);
+    }
     run.setRunSpec(JsonText.write(effective));
     run.setPriority(((Number) RunSpecs.configuration(effective).get("priority")).intValue());
     LOG.info("Run " + run.getRunName() + " updated in place");

@@ -160,6 +160,10 @@ public class RunEntity {
     return deploymentNum;
   }
 
+  public void setDeploymentNum(int deploymentNum) {
+    this.deploymentNum = deploymentNum;
+  }
+
   public int getResubmissionAttempt() {
     return resubmissionAttempt;
   }
