@@ -197,8 +197,8 @@ public final class SshPool implements AutoCloseable {
 
   /**
    * Runs {@code work} on a new channel of the target's session. When the channel cannot be opened
-   * because the session turns out to be dead, the session is opened again once and the work
-   * retried: nothing ran on the host then.
+   * (the session turns out to be dead), the session is opened again once and the work retried:
+   * nothing ran on the host then.
    */
   private <T> T withChannel(HostTarget target, String type, ChannelWork<T> work)
       throws HostException {
@@ -212,7 +212,9 @@ public final class SshPool implements AutoCloseable {
         return work.run(session, channel);
       } catch (JSchException e) {
         boolean neverOpened = channel == null || !channel.isConnected();
-        if (attempt == 1 && neverOpened && !session.isConnected()) {
+        // a session can still say connected while its reader thread is gone (JSch then fails
+        // opening channels): a channel that never opened means nothing ran, so reconnect once
+        if (attempt == 1 && neverOpened) {
           slot.dropIfCurrent(session);
           continue;
         }
