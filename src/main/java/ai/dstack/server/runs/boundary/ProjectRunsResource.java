@@ -85,7 +85,7 @@ public class ProjectRunsResource {
     Map<String, Object> spec =
         RunSpecs.read(plan.get("run_spec"), List.of("body", "plan", "run_spec"));
     JsonValue current = plan.get("current_resource");
-    RunEntity run =
+    Runs.Applied applied =
         runs.apply(
             call.user(),
             project,
@@ -94,7 +94,7 @@ public class ProjectRunsResource {
                 ? current.asJsonObject()
                 : null,
             force);
-    return Responses.json(full(run, false));
+    return Responses.json(view(applied));
   }
 
   @POST
@@ -104,7 +104,7 @@ public class ProjectRunsResource {
     JsonInput.requiredBody(call.body()).validate();
     Map<String, Object> spec =
         RunSpecs.read(call.body().asJsonObject().get("run_spec"), List.of("body", "run_spec"));
-    return Responses.json(full(runs.submit(call.user(), project, spec), false));
+    return Responses.json(view(runs.submit(call.user(), project, spec)));
   }
 
   @POST
@@ -143,6 +143,12 @@ public class ProjectRunsResource {
     in.validate();
     runs.delete(call.user(), project, names);
     return Responses.jsonNull();
+  }
+
+  /** The run as apply or submit left it (the pipelines may have moved it on since). */
+  private Map<String, Object> view(Runs.Applied applied) {
+    return RunViews.run(
+        applied.run(), applied.jobs(), runs.namesOf(List.of(applied.run())), true, null, false);
   }
 
   private Map<String, Object> full(RunEntity run, boolean connectionInfo) {

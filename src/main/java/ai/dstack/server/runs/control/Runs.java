@@ -56,6 +56,9 @@ public class Runs {
   @Inject private Repos repos;
   @Inject private RunEvents events;
 
+  /** A run as its transaction left it, with its job rows: what apply and submit answer. */
+  public record Applied(RunEntity run, List<JobEntity> jobs) {}
+
   /** A job of a plan: its spec and the offers that could take it. */
   public record JobPlan(Map<String, Object> jobSpec, List<Offers.Offer> offers, int totalOffers) {}
 
@@ -118,7 +121,7 @@ public class Runs {
    * {@code runs/apply}: a new submission unless an active run of that name exists; then the plan
    * must have been made against it (or {@code force}) and only in-place fields may change.
    */
-  public RunEntity apply(
+  public Applied apply(
       UserEntity caller,
       ProjectEntity project,
       Map<String, Object> spec,
@@ -126,7 +129,7 @@ public class Runs {
       boolean force) {
     Map<String, Object> effective = RunSpecs.effective(spec, caller.getSshPublicKey());
     String name = (String) effective.get("run_name");
-    RunEntity run =
+    Applied run =
         server
             .database()
             .tx(
@@ -144,7 +147,7 @@ public class Runs {
                       throw ApiException.error("Cannot override active run. Stop the run first.");
                     }
                     updateInPlace(existing, effective);
-                    return existing;
+                    return new Applied(existing, jobsOf(em, List.of(existing.getId())));
                   }
                   return submit(em, caller, project, effective, existing);
                 });
@@ -154,10 +157,10 @@ public class Runs {
   }
 
   /** The deprecated {@code runs/submit}: a new run, refused if an active one has the name. */
-  public RunEntity submit(UserEntity caller, ProjectEntity project, Map<String, Object> spec) {
+  public Applied submit(UserEntity caller, ProjectEntity project, Map<String, Object> spec) {
     Map<String, Object> effective = RunSpecs.effective(spec, caller.getSshPublicKey());
     String name = (String) effective.get("run_name");
-    RunEntity run =
+    Applied run =
         server
             .database()
             .tx(
@@ -174,7 +177,7 @@ public class Runs {
     return run;
   }
 
-  private RunEntity submit(
+  private Applied submit(
       EntityManager em,
       UserEntity caller,
       ProjectEntity project,
@@ -227,7 +230,7 @@ public class Runs {
       }
     }
     events.submitted(em, run, jobs, caller.getId());
-    return run;
+    return new Applied(run, jobs);
   }
 
   private static void updateInPlace(RunEntity run, Map<String, Object> effective) {
@@ -548,22 +551,21 @@ public class Runs {
       return Map.of();
     }
     List<String> ids = runs.stream().map(RunEntity::getId).toList();
-    List<JobEntity> jobs =
-        server
-            .database()
-            .read(
-                em ->
-                    em.createQuery(
-                            "SELECT j FROM JobEntity j WHERE j.runId IN :runs"
-                                + " ORDER BY j.replicaNum, j.jobNum, j.submissionNum",
-                            JobEntity.class)
-                        .setParameter("runs", ids)
-                        .getResultList());
+    List<JobEntity> jobs = server.database().read(em -> jobsOf(em, ids));
     Map<String, List<JobEntity>> byRun = new LinkedHashMap<>();
     for (JobEntity job : jobs) {
       byRun.computeIfAbsent(job.getRunId(), k -> new ArrayList<>()).add(job);
     }
     return byRun;
+  }
+
+  private static List<JobEntity> jobsOf(EntityManager em, List<String> runIds) {
+    return em.createQuery(
+            "SELECT j FROM JobEntity j WHERE j.runId IN :runs"
+                + " ORDER BY j.replicaNum, j.jobNum, j.submissionNum",
+            JobEntity.class)
+        .setParameter("runs", runIds)
+        .getResultList();
   }
 
   /** Names of the users and projects these runs refer to, by id. */
