@@ -103,8 +103,7 @@ final class RunViews {
 
   /** Without a gateway a service answers at the server's own proxy path (API.md §3.4). */
   private static Map<String, Object> service(RunEntity run, String projectName) {
-    if (!run.getRunSpec().contains("\"type\":\"service\"")
-        || !ServiceSpecs.isService(RunSpecs.parse(run.getRunSpec()))) {
+    if (!ServiceSpecs.isService(run.getRunSpec())) {
       return null;
     }
     Map<String, Object> service = new LinkedHashMap<>();

@@ -118,7 +118,7 @@ public class RunPipeline implements Pipeline<RunPipeline.Item> {
   /** Where a service's running replicas are reached, to check they answer. */
   private static Map<String, HostTarget> serviceHosts(
       EntityManager em, RunEntity run, java.util.Collection<JobEntity> jobs) {
-    if (!run.getRunSpec().contains("\"type\":\"service\"")) {
+    if (!ServiceSpecs.isService(run.getRunSpec())) {
       return Map.of();
     }
     Map<String, HostTarget> hosts = new java.util.HashMap<>();

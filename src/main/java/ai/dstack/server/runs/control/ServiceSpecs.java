@@ -40,6 +40,14 @@ public final class ServiceSpecs {
     return "service".equals(RunSpecs.configuration(spec).get("type"));
   }
 
+  /**
+   * Whether a stored run spec (JSON text) is a service's; most runs are not, and their spec is not
+   * parsed to find out.
+   */
+  public static boolean isService(String storedSpec) {
+    return storedSpec.contains("\"type\":\"service\"") && isService(RunSpecs.parse(storedSpec));
+  }
+
   /** {@code replicas}: a number, {@code "1..3"} or {@code {min, max}}; 1 when absent. */
   public record Replicas(int min, int max) {}
 
