@@ -2,8 +2,10 @@ package ai.dstack.server.runs.boundary;
 
 import ai.dstack.server.api.JsonOutput;
 import ai.dstack.server.api.JsonText.Raw;
+import ai.dstack.server.db.Times;
 import ai.dstack.server.runs.control.JobStates;
 import ai.dstack.server.runs.control.RunSpecs;
+import ai.dstack.server.runs.control.Schedules;
 import ai.dstack.server.runs.control.ServiceSpecs;
 import ai.dstack.server.runs.entity.JobEntity;
 import ai.dstack.server.runs.entity.JobStatus;
@@ -97,7 +99,12 @@ final class RunViews {
     view.put("deployment_num", (long) run.getDeploymentNum());
     view.put("error", runError(run.getTerminationReason()));
     view.put("deleted", run.isDeleted());
-    view.put("next_triggered_at", null);
+    // as upstream, the next time the schedule fires from now, for a run not finished
+    view.put(
+        "next_triggered_at",
+        run.getNextTriggeredAt() != null && !run.getStatus().finished()
+            ? JsonOutput.datetime(Schedules.next(RunSpecs.parse(run.getRunSpec()), Times.now()))
+            : null);
     return view;
   }
 

@@ -17,7 +17,7 @@ public class RunEvents {
   @Inject private Events events;
 
   void submitted(EntityManager em, RunEntity run, List<JobEntity> jobs, String actorUserId) {
-    events.record(em, "Run submitted. Status: SUBMITTED", actorUserId, target(run));
+    events.record(em, "Run submitted. Status: " + run.getStatus().name(), actorUserId, target(run));
     for (JobEntity job : jobs) {
       events.record(
           em, "Job created on run submission. Status: SUBMITTED", actorUserId, target(job));
@@ -26,6 +26,10 @@ public class RunEvents {
 
   void replicaSubmitted(EntityManager em, JobEntity job) {
     events.record(em, "Job created on new submission. Status: SUBMITTED", null, target(job));
+  }
+
+  void triggered(EntityManager em, JobEntity job) {
+    events.record(em, "Job created on schedule. Status: SUBMITTED", null, target(job));
   }
 
   void retried(EntityManager em, JobEntity job) {

@@ -46,6 +46,7 @@ public class RunPipeline implements Pipeline<RunPipeline.Item> {
       RunStatus status,
       String terminationReason,
       Instant submittedAt,
+      Instant nextTriggeredAt,
       int resubmissionAttempt,
       int deploymentNum,
       String runSpec,
@@ -107,6 +108,7 @@ public class RunPipeline implements Pipeline<RunPipeline.Item> {
         run.getStatus(),
         run.getTerminationReason(),
         run.getSubmittedAt(),
+        run.getNextTriggeredAt(),
         run.getResubmissionAttempt(),
         run.getDeploymentNum(),
         run.getRunSpec(),
@@ -423,8 +425,12 @@ public class RunPipeline implements Pipeline<RunPipeline.Item> {
         lastProvisioned = earlier;
       }
     }
+    // a scheduled run retries from its current trigger, not from its first submission
+    Instant started = item.nextTriggeredAt() != null ? item.nextTriggeredAt() : item.submittedAt();
     Instant since =
-        lastProvisioned == null ? item.submittedAt() : lastProvisioned.getLastProcessedAt();
+        lastProvisioned == null || lastProvisioned.getLastProcessedAt().isBefore(started)
+            ? started
+            : lastProvisioned.getLastProcessedAt();
     return Duration.between(since, Times.now());
   }
 
@@ -480,6 +486,9 @@ public class RunPipeline implements Pipeline<RunPipeline.Item> {
    * passed since the last of them ended: a new submission of each job.
    */
   private Apply pending(Item item) {
+    if (item.resubmissionAttempt() == 0 && item.nextTriggeredAt() != null) {
+      return Times.now().isBefore(item.nextTriggeredAt()) ? Apply.NOTHING : trigger(item);
+    }
     Instant lastEnded = item.submittedAt();
     for (JobEntity job : item.latestJobs()) {
       if (!job.getStatus().finished()) {
@@ -532,6 +541,77 @@ public class RunPipeline implements Pipeline<RunPipeline.Item> {
         Runs.RUN_PIPELINE);
   }
 
+  /**
+   * A scheduled run's trigger came: a new submission of each job (of the replicas a service starts
+   * with), numbered after the previous execution's.
+   */
+  private Apply trigger(Item item) {
+    Map<String, Object> spec = RunSpecs.parse(item.runSpec());
+    int replicas =
+        ServiceSpecs.isService(spec) ? Math.max(1, ServiceSpecs.replicas(spec).min()) : 1;
+    Map<String, Integer> nextSubmission = new java.util.HashMap<>();
+    for (JobEntity job : item.latestJobs()) {
+      nextSubmission.put(job.getReplicaNum() + "/" + job.getJobNum(), job.getSubmissionNum() + 1);
+    }
+    return Apply.hinting(
+        em -> {
+          if (!unchanged(em, item)) {
+            return;
+          }
+          RunEntity run = em.find(RunEntity.class, item.runId());
+          Instant now = Times.now();
+          for (int replica = 0; replica < replicas; replica++) {
+            for (Map<String, Object> jobSpec : JobSpecs.forReplica(spec, item.runName(), replica)) {
+              int jobNum = ((Number) jobSpec.get("job_num")).intValue();
+              JobEntity job =
+                  new JobEntity(
+                      UUID.randomUUID().toString(),
+                      run.getProjectId(),
+                      run.getId(),
+                      item.runName(),
+                      replica,
+                      jobNum,
+                      (String) jobSpec.get("job_name"),
+                      nextSubmission.getOrDefault(replica + "/" + jobNum, 0),
+                      run.getDeploymentNum(),
+                      JsonText.write(jobSpec),
+                      now);
+              Handover.job(em, job);
+              em.persist(job);
+              events.triggered(em, job);
+            }
+          }
+          run.setStatus(RunStatus.SUBMITTED);
+          events.runStatus(em, run, RunStatus.PENDING, null);
+          Handover.run(run);
+        },
+        Runs.JOBS_SUBMITTED_PIPELINE,
+        Runs.RUN_PIPELINE);
+  }
+
+  /**
+   * A scheduled run that ended by itself (done or failed, not stopped by a user) waits for its next
+   * trigger.
+   */
+  private Apply rescheduled(Item item) {
+    Instant next = Schedules.next(RunSpecs.parse(item.runSpec()), Times.now());
+    return Apply.hinting(
+        em -> {
+          if (!unchanged(em, item)) {
+            return;
+          }
+          RunEntity run = em.find(RunEntity.class, item.runId());
+          run.setStatus(RunStatus.PENDING);
+          run.setTerminationReason(null);
+          run.setNextTriggeredAt(next);
+          run.setResubmissionAttempt(0);
+          run.setFleetId(null);
+          events.runStatus(em, run, item.status(), null);
+          Handover.run(run);
+        },
+        Runs.RUN_PIPELINE);
+  }
+
   /** Active jobs are told to stop; the run ends once every job has. */
   private Apply terminating(Item item) {
     String jobReason = JobStates.jobReasonFor(item.terminationReason());
@@ -546,6 +626,11 @@ public class RunPipeline implements Pipeline<RunPipeline.Item> {
       }
     }
     if (allFinished) {
+      if (item.nextTriggeredAt() != null
+          && !"STOPPED_BY_USER".equals(item.terminationReason())
+          && !"ABORTED_BY_USER".equals(item.terminationReason())) {
+        return rescheduled(item);
+      }
       return transition(item, finalStatus(item.terminationReason()), item.terminationReason());
     }
     if (toStop.isEmpty()) {

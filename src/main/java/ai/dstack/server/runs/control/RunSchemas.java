@@ -11,6 +11,7 @@ import ai.dstack.server.config.schema.ObjectSchema;
 import ai.dstack.server.config.schema.Schema;
 import ai.dstack.server.config.schema.SchemaViolation;
 import ai.dstack.server.config.schema.UnionSchema;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -375,6 +376,34 @@ public final class RunSchemas {
         return priority;
       };
 
+  /** {@code schedule: {cron: str | [str]}}, kept as a list of valid expressions (UTC). */
+  private static final Schema SCHEDULE =
+      ObjectSchema.builder()
+          .required(
+              "cron",
+              (value, path) -> {
+                List<Object> crons =
+                    value instanceof String text
+                        ? List.of(text)
+                        : (List<Object>) listOf(string()).normalize(value, path);
+                if (crons.isEmpty()) {
+                  throw new SchemaViolation(path, "At least one cron expression must be specified");
+                }
+                for (Object cron : crons) {
+                  Cron parsed;
+                  try {
+                    parsed = Cron.parse((String) cron);
+                  } catch (IllegalArgumentException e) {
+                    throw new SchemaViolation(path, e.getMessage());
+                  }
+                  if (parsed.next(Instant.now()) == null) {
+                    throw new SchemaViolation(path, "Cron expression never fires: " + cron);
+                  }
+                }
+                return crons;
+              })
+          .build();
+
   /** ProfileParams (API.md §3.3), in upstream's field order. */
   private static ObjectSchema.Builder profileParams(ObjectSchema.Builder builder) {
     return builder
@@ -393,7 +422,7 @@ public final class RunSchemas {
         .optional("utilization_policy", any())
         .optional("startup_order", literal("any", "master-first", "workers-first"))
         .optional("stop_criteria", literal("all-done", "master-done"))
-        .optional("schedule", any())
+        .optional("schedule", SCHEDULE)
         .optional("fleets", any())
         .optional("instances", any())
         .optional("tags", any())

@@ -204,6 +204,15 @@ public class Runs {
             JsonText.write(effective),
             ((Number) configuration.get("priority")).intValue(),
             now);
+    Instant trigger = Schedules.next(effective, now);
+    if (trigger != null) {
+      // a scheduled run waits without jobs until its first trigger (RunPipeline)
+      run.setStatus(RunStatus.PENDING);
+      run.setNextTriggeredAt(trigger);
+      em.persist(run);
+      events.submitted(em, run, List.of(), caller.getId());
+      return new Applied(run, List.of());
+    }
     em.persist(run);
     // no JPA relationship orders the inserts: the run row must exist before its jobs reference it
     em.flush();

@@ -176,6 +176,10 @@ public class RunEntity {
     return nextTriggeredAt;
   }
 
+  public void setNextTriggeredAt(Instant nextTriggeredAt) {
+    this.nextTriggeredAt = nextTriggeredAt;
+  }
+
   public boolean isDeleted() {
     return deleted;
   }
