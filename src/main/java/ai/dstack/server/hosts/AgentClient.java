@@ -15,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -113,17 +114,38 @@ public final class AgentClient {
       String contentType,
       Duration timeout)
       throws HostException {
+    return send(
+        target,
+        remotePort,
+        method,
+        path,
+        body,
+        body == null ? List.of() : List.of(Map.entry("Content-Type", contentType)),
+        timeout);
+  }
+
+  /** As above, with the request's own headers (a service probe's). */
+  public String send(
+      HostTarget target,
+      int remotePort,
+      String method,
+      String path,
+      byte[] body,
+      List<Map.Entry<String, String>> headers,
+      Duration timeout)
+      throws HostException {
     for (int attempt = 1; ; attempt++) {
       int port = pool.forward(target, remotePort);
       HttpRequest.Builder request =
           HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(timeout);
-      if (body == null) {
-        request.method(method, HttpRequest.BodyPublishers.noBody());
-      } else {
-        request
-            .header("Content-Type", contentType)
-            .method(method, HttpRequest.BodyPublishers.ofByteArray(body));
+      for (Map.Entry<String, String> header : headers) {
+        request.header(header.getKey(), header.getValue());
       }
+      request.method(
+          method,
+          body == null
+              ? HttpRequest.BodyPublishers.noBody()
+              : HttpRequest.BodyPublishers.ofByteArray(body));
       HttpResponse<String> response;
       try {
         response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());

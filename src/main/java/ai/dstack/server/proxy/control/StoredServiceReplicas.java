@@ -7,6 +7,7 @@ import ai.dstack.server.instances.control.Instances;
 import ai.dstack.server.instances.entity.InstanceEntity;
 import ai.dstack.server.projects.control.Projects;
 import ai.dstack.server.projects.entity.ProjectEntity;
+import ai.dstack.server.runs.control.Probes;
 import ai.dstack.server.runs.control.RunSpecs;
 import ai.dstack.server.runs.entity.JobEntity;
 import ai.dstack.server.runs.entity.JobStatus;
@@ -20,8 +21,9 @@ import java.util.Map;
 
 /**
  * Service replicas as the runs and jobs rows have them. As upstream's in-server proxy: a replica
- * takes requests while its first job (job number 0) is running, whatever deployment it belongs to,
- * so replicas of the previous deployment keep serving during a rolling update.
+ * takes requests while its first job (job number 0) is running and its probes say it is ready,
+ * whatever deployment it belongs to, so replicas of the previous deployment keep serving during a
+ * rolling update.
  */
 @ApplicationScoped
 public class StoredServiceReplicas implements ServiceReplicas {
@@ -64,8 +66,13 @@ public class StoredServiceReplicas implements ServiceReplicas {
             .setParameter("run", run.getId())
             .setParameter("running", JobStatus.RUNNING)
             .getResultList();
+    Map<String, List<Long>> streaks =
+        Probes.streaks(em, jobs.stream().map(JobEntity::getId).toList());
     List<Replica> replicas = new ArrayList<>();
     for (JobEntity job : jobs) {
+      if (!Probes.ready(job, streaks.get(job.getId()))) {
+        continue;
+      }
       Replica replica = replica(em, job);
       if (replica != null) {
         replicas.add(replica);

@@ -9,6 +9,7 @@ import ai.dstack.server.projects.control.Projects;
 import ai.dstack.server.projects.entity.ProjectEntity;
 import ai.dstack.server.runs.control.RunSpecs;
 import ai.dstack.server.runs.control.Runs;
+import ai.dstack.server.runs.entity.JobEntity;
 import ai.dstack.server.runs.entity.RunEntity;
 import jakarta.inject.Inject;
 import jakarta.json.JsonObject;
@@ -148,17 +149,25 @@ public class ProjectRunsResource {
   /** The run as apply or submit left it (the pipelines may have moved it on since). */
   private Map<String, Object> view(Runs.Applied applied) {
     return RunViews.run(
-        applied.run(), applied.jobs(), runs.namesOf(List.of(applied.run())), true, null, false);
+        applied.run(),
+        applied.jobs(),
+        runs.namesOf(List.of(applied.run())),
+        true,
+        null,
+        false,
+        Map.of());
   }
 
   private Map<String, Object> full(RunEntity run, boolean connectionInfo) {
     List<RunEntity> one = List.of(run);
+    Map<String, List<JobEntity>> jobs = runs.jobsOf(one);
     return RunViews.run(
         run,
-        runs.jobsOf(one).getOrDefault(run.getId(), List.of()),
+        jobs.getOrDefault(run.getId(), List.of()),
         runs.namesOf(one),
         true,
         null,
-        connectionInfo);
+        connectionInfo,
+        runs.probeStreaksOf(one, jobs));
   }
 }

@@ -30,6 +30,7 @@ final class RunViews {
    * @param names user, project and fleet names by id
    * @param submissionsLimit how many latest submissions per job to show (null = all)
    * @param connectionInfo whether running jobs carry {@code job_connection_info} (runs/get)
+   * @param probeStreaks the success streaks of the jobs' probes, by job id
    */
   static Map<String, Object> run(
       RunEntity run,
@@ -37,7 +38,8 @@ final class RunViews {
       Map<String, String> names,
       boolean includeJobs,
       Integer submissionsLimit,
-      boolean connectionInfo) {
+      boolean connectionInfo,
+      Map<String, List<Long>> probeStreaks) {
     List<List<JobEntity>> grouped = groupByJob(jobs);
     List<Object> jobViews = new ArrayList<>();
     Map<String, Object> latest = null;
@@ -51,7 +53,7 @@ final class RunViews {
         List<Object> submissionViews = new ArrayList<>();
         if (submissionsLimit == null || submissionsLimit > 0) {
           for (JobEntity job : shown) {
-            submissionViews.add(submission(job));
+            submissionViews.add(submission(job, probeStreaks.get(job.getId())));
           }
         }
         JobEntity last = shown.get(shown.size() - 1);
@@ -120,7 +122,7 @@ final class RunViews {
     return service;
   }
 
-  static Map<String, Object> submission(JobEntity job) {
+  static Map<String, Object> submission(JobEntity job, List<Long> probeStreaks) {
     Map<String, Object> view = new LinkedHashMap<>();
     view.put("id", job.getId());
     view.put("submission_num", (long) job.getSubmissionNum());
@@ -139,7 +141,11 @@ final class RunViews {
     view.put("job_provisioning_data", new Raw(job.getJobProvisioningData()));
     view.put("job_runtime_data", new Raw(job.getJobRuntimeData()));
     view.put("error", JobStates.error(job.getTerminationReason()));
-    view.put("probes", List.of());
+    List<Object> probes = new ArrayList<>();
+    if (probeStreaks != null) {
+      probeStreaks.forEach(streak -> probes.add(Map.of("success_streak", streak)));
+    }
+    view.put("probes", probes);
     view.put("image_pull_progress", null);
     return view;
   }

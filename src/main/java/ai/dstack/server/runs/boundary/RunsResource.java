@@ -68,6 +68,7 @@ public class RunsResource {
       List<RunEntity> entities = new ArrayList<>(loaded.values());
       Map<String, List<JobEntity>> jobs = includeJobs ? runs.jobsOf(entities) : Map.of();
       Map<String, String> names = runs.namesOf(entities);
+      Map<String, List<Long>> probeStreaks = runs.probeStreaksOf(entities, jobs);
       for (int i = 0; i < found.size(); i++) {
         RunEntity run = views.get(i) == null ? loaded.get(found.get(i).id()) : null;
         if (run != null) {
@@ -79,7 +80,8 @@ public class RunsResource {
                           names,
                           includeJobs,
                           shownSubmissions,
-                          false))
+                          false,
+                          probeStreaks))
                   .getBytes(StandardCharsets.UTF_8);
           views.set(i, view);
           finished.put(FinishedRunViews.key(found.get(i), includeJobs, shownSubmissions), view);

@@ -263,6 +263,7 @@ public class JobRunningPipeline implements Pipeline<JobRunningPipeline.Item> {
             row.setStatus(JobStatus.RUNNING);
             row.setRunnerTimestamp(0L);
             row.setDisconnectedAt(null);
+            Probes.start(em, row);
             events.jobStatus(em, row, from);
             Handover.job(em, row);
           }

@@ -72,10 +72,97 @@ public final class JobSpecs {
           "service".equals(type)
               ? ((Map<String, Object>) configuration.get("port")).get("container_port")
               : null);
-      job.put("probes", List.of());
+      job.put("probes", "service".equals(type) ? probes(configuration) : List.of());
       jobs.add(job);
     }
     return jobs;
+  }
+
+  static final long DEFAULT_PROBE_TIMEOUT = 10;
+  static final long DEFAULT_PROBE_INTERVAL = 15;
+  private static final long MODEL_PROBE_TIMEOUT = 30;
+
+  /**
+   * A service's probes with upstream's defaults; without {@code probes}, an OpenAI-format {@code
+   * model} gets a one-token chat completion probe.
+   */
+  @SuppressWarnings("unchecked")
+  private static List<Object> probes(Map<String, Object> configuration) {
+    List<Object> out = new ArrayList<>();
+    if (configuration.get("probes") instanceof List<?> given) {
+      for (Object item : given) {
+        Map<String, Object> probe = (Map<String, Object>) item;
+        out.add(
+            probeSpec(
+                probe.get("url") != null ? probe.get("url") : "/",
+                probe.get("method") != null ? probe.get("method") : "get",
+                probe.get("headers"),
+                probe.get("body"),
+                probe.get("timeout") != null ? probe.get("timeout") : DEFAULT_PROBE_TIMEOUT,
+                probe.get("interval") != null ? probe.get("interval") : DEFAULT_PROBE_INTERVAL,
+                probe.get("ready_after") != null ? probe.get("ready_after") : 1L,
+                Boolean.TRUE.equals(probe.get("until_ready"))));
+      }
+      return out;
+    }
+    Object model = configuration.get("model");
+    String name = null;
+    String prefix = "/v1";
+    if (model instanceof String text) {
+      name = text;
+    } else if (model instanceof Map<?, ?> map
+        && (map.get("format") == null || "openai".equals(map.get("format")))
+        && map.get("name") instanceof String text) {
+      name = text;
+      if (map.get("prefix") instanceof String given) {
+        prefix = given;
+      }
+    }
+    if (name != null) {
+      Map<String, Object> message = new LinkedHashMap<>();
+      message.put("role", "user");
+      message.put("content", "hi");
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("model", name);
+      body.put("messages", List.of(message));
+      body.put("max_tokens", 1L);
+      Map<String, Object> contentType = new LinkedHashMap<>();
+      contentType.put("name", "Content-Type");
+      contentType.put("value", "application/json");
+      out.add(
+          probeSpec(
+              prefix.replaceAll("/+$", "") + "/chat/completions",
+              "post",
+              List.of(contentType),
+              ai.dstack.server.api.JsonText.write(body),
+              MODEL_PROBE_TIMEOUT,
+              DEFAULT_PROBE_INTERVAL,
+              1L,
+              false));
+    }
+    return out;
+  }
+
+  private static Map<String, Object> probeSpec(
+      Object url,
+      Object method,
+      Object headers,
+      Object body,
+      Object timeout,
+      Object interval,
+      Object readyAfter,
+      boolean untilReady) {
+    Map<String, Object> spec = new LinkedHashMap<>();
+    spec.put("type", "http");
+    spec.put("url", url);
+    spec.put("method", method);
+    spec.put("headers", headers != null ? headers : List.of());
+    spec.put("body", body);
+    spec.put("timeout", timeout);
+    spec.put("interval", interval);
+    spec.put("ready_after", readyAfter);
+    spec.put("until_ready", untilReady);
+    return spec;
   }
 
   @SuppressWarnings("unchecked")

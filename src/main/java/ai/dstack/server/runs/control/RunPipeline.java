@@ -52,7 +52,8 @@ public class RunPipeline implements Pipeline<RunPipeline.Item> {
       String runSpec,
       List<JobEntity> latestJobs,
       List<JobEntity> allJobs,
-      Map<String, HostTarget> hosts) {}
+      Map<String, HostTarget> hosts,
+      Map<String, List<Long>> probeStreaks) {}
 
   /** Upstream's back-off before a retried run is submitted again, by resubmission attempt. */
   private static final List<Duration> RETRY_DELAYS =
@@ -114,7 +115,10 @@ public class RunPipeline implements Pipeline<RunPipeline.Item> {
         run.getRunSpec(),
         new ArrayList<>(latest.values()),
         jobs,
-        serviceHosts(em, run, latest.values()));
+        serviceHosts(em, run, latest.values()),
+        ServiceSpecs.isService(run.getRunSpec())
+            ? Probes.streaks(em, latest.values().stream().map(JobEntity::getId).toList())
+            : Map.of());
   }
 
   /** Where a service's running replicas are reached, to check they answer. */
@@ -252,7 +256,7 @@ public class RunPipeline implements Pipeline<RunPipeline.Item> {
     int toAdd = 0;
     List<JobEntity> toScaleDown = new ArrayList<>();
     if (!old.isEmpty()) {
-      boolean freshReady = fresh.stream().allMatch(j -> answers(item, j, spec));
+      boolean freshReady = fresh.stream().allMatch(j -> ready(item, j));
       if (freshReady && current <= Math.max(desired, 1)) {
         toAdd = 1; // one surge replica of the new deployment
       } else if (freshReady && !fresh.isEmpty()) {
@@ -362,26 +366,24 @@ public class RunPipeline implements Pipeline<RunPipeline.Item> {
   }
 
   /**
-   * Whether a running replica answers HTTP on its port (its first probe's path, else {@code /}),
-   * through its host's session: a replica whose process runs may not listen yet.
+   * Whether a replica of the new deployment may replace an old one: its probes say it is ready. A
+   * service without probes is ready once running for upstream; here it must also answer HTTP on
+   * {@code /} through its host's session, since a process that runs may not listen yet and the old
+   * replica would be stopped too early.
    */
-  @SuppressWarnings("unchecked")
-  private boolean answers(Item item, JobEntity job, Map<String, Object> spec) {
+  private boolean ready(Item item, JobEntity job) {
     HostTarget host = item.hosts().get(job.getId());
     if (job.getStatus() != JobStatus.RUNNING || host == null) {
       return false;
     }
-    Object port = FleetSpecs.parse(job.getJobSpecData()).get("service_port");
-    String path = "/";
-    if (RunSpecs.configuration(spec).get("probes") instanceof List<?> probes
-        && !probes.isEmpty()
-        && ((Map<String, Object>) probes.get(0)).get("url") instanceof String url) {
-      path = url;
+    if (!Probes.specs(job).isEmpty()) {
+      return Probes.ready(job, item.probeStreaks().get(job.getId()));
     }
+    Object port = FleetSpecs.parse(job.getJobSpecData()).get("service_port");
     try {
       hostAccess
           .agent()
-          .send(host, ((Number) port).intValue(), "GET", path, null, null, PROBE_TIMEOUT);
+          .send(host, ((Number) port).intValue(), "GET", "/", null, List.of(), PROBE_TIMEOUT);
       return true;
     } catch (HostException e) {
       return e.httpStatus() > 0 && e.httpStatus() < 500;

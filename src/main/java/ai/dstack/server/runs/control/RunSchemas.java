@@ -6,6 +6,7 @@ import static ai.dstack.server.config.schema.Schemas.integer;
 import static ai.dstack.server.config.schema.Schemas.listOf;
 import static ai.dstack.server.config.schema.Schemas.literal;
 import static ai.dstack.server.config.schema.Schemas.string;
+import static ai.dstack.server.config.schema.Schemas.validated;
 
 import ai.dstack.server.config.schema.ObjectSchema;
 import ai.dstack.server.config.schema.Schema;
@@ -490,6 +491,93 @@ public final class RunSchemas {
               "dev-environment")
           .build();
 
+  private static Schema text(int min, int max) {
+    return validated(
+        string(),
+        v -> {
+          int length = ((String) v).length();
+          if (length < min || length > max) {
+            throw new IllegalArgumentException(
+                "ensure this value has " + min + " to " + max + " characters");
+          }
+          return v;
+        });
+  }
+
+  private static Schema atLeast(Schema schema, long min, String message) {
+    return validated(
+        schema,
+        v -> {
+          if (v != null && ((Number) v).longValue() < min) {
+            throw new IllegalArgumentException(message);
+          }
+          return v;
+        });
+  }
+
+  /** A service's {@code probes[]} item (upstream's ProbeConfig); defaults are the job spec's. */
+  private static final Schema PROBE =
+      ObjectSchema.builder()
+          .required("type", literal("http"))
+          .optional(
+              "url",
+              validated(
+                  string(),
+                  v -> {
+                    String url = (String) v;
+                    if (!url.startsWith("/")) {
+                      throw new IllegalArgumentException("Must start with `/`");
+                    }
+                    if (url.length() > 2048) {
+                      throw new IllegalArgumentException("Cannot be longer than 2048 characters");
+                    }
+                    if (!url.chars().allMatch(c -> c >= 0x20 && c != 0x7f)) {
+                      throw new IllegalArgumentException("Cannot contain non-printable characters");
+                    }
+                    return v;
+                  }))
+          .optional("method", literal("get", "post", "put", "delete", "patch", "head"))
+          .defaulted(
+              "headers",
+              listOf(
+                  ObjectSchema.builder()
+                      .required("name", text(1, 256))
+                      .required("value", text(1, 2048))
+                      .build(),
+                  16),
+              List.of(),
+              false)
+          .optional("body", text(1, 2048))
+          .optional(
+              "timeout", atLeast(duration(null), 1, "Probe timeout cannot be shorter than 1s"))
+          .optional(
+              "interval", atLeast(duration(null), 1, "Probe interval cannot be shorter than 1s"))
+          .optional(
+              "ready_after",
+              atLeast(integer(), 1, "ensure this value is greater than or equal to 1"))
+          .optional("until_ready", bool())
+          .check(
+              probe -> {
+                Object method = probe.get("method");
+                if (probe.get("body") != null && ("get".equals(method) || "head".equals(method))) {
+                  throw new IllegalArgumentException(
+                      "Cannot set request body for the `" + method + "` method");
+                }
+                return probe;
+              })
+          .build();
+
+  private static final Schema PROBES =
+      validated(
+          listOf(PROBE),
+          v -> {
+            List<?> probes = (List<?>) v;
+            if (new java.util.HashSet<>(probes).size() != probes.size()) {
+              throw new IllegalArgumentException("Probes must be unique");
+            }
+            return v;
+          });
+
   private static final ObjectSchema SERVICE =
       common(
               ObjectSchema.builder()
@@ -501,7 +589,7 @@ public final class RunSchemas {
                   .defaulted("auth", bool(), true, false)
                   .optional("scaling", any())
                   .defaulted("rate_limits", listOf(any()), List.of(), false)
-                  .optional("probes", listOf(any()))
+                  .optional("probes", PROBES)
                   .optional("replicas", any())
                   .optional("router", any())
                   .defaulted("commands", COMMANDS, List.of(), false),

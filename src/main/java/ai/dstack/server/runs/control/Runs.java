@@ -568,6 +568,18 @@ public class Runs {
     return byRun;
   }
 
+  /** The probes' success streaks of the services' jobs among these, by job id. */
+  public Map<String, List<Long>> probeStreaksOf(
+      List<RunEntity> runs, Map<String, List<JobEntity>> jobsByRun) {
+    List<String> jobIds = new ArrayList<>();
+    for (RunEntity run : runs) {
+      if (ServiceSpecs.isService(run.getRunSpec())) {
+        jobsByRun.getOrDefault(run.getId(), List.of()).forEach(job -> jobIds.add(job.getId()));
+      }
+    }
+    return jobIds.isEmpty() ? Map.of() : server.database().read(em -> Probes.streaks(em, jobIds));
+  }
+
   private static List<JobEntity> jobsOf(EntityManager em, List<String> runIds) {
     return em.createQuery(
             "SELECT j FROM JobEntity j WHERE j.runId IN :runs"
