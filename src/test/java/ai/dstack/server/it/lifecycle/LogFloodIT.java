@@ -6,10 +6,7 @@ import static ai.dstack.server.it.Expect.okNull;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.dstack.server.hosts.testing.TestHosts;
 import ai.dstack.server.it.Api;
-import ai.dstack.server.it.DstackServer;
-import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,76 +30,24 @@ class LogFloodIT {
   /** Past the server's whole 256 MB heap. */
   private static final long STOP_AFTER_BYTES = 320L << 20;
 
-  private static TestHosts hosts;
-  private static DstackServer server;
+  private static LoopbackFleet fleet;
   private static Api api;
 
   @BeforeAll
   static void start() throws Exception {
-    hosts = TestHosts.create(1);
-    Path work = Files.createDirectories(Path.of(System.getProperty("it.workDir")));
-    server =
-        new DstackServer(Files.createTempDirectory(work, "flood"))
+    fleet =
+        LoopbackFleet.builder("flood")
+            .fleetName("flood-host")
+            .fastPipelines("instances")
             .env("DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR", "0")
-            .env("DSTACK_SERVER_PIPELINE_INSTANCES_MIN_INTERVAL", "0.5")
-            .env("DSTACK_SERVER_PIPELINE_INSTANCES_MAX_IDLE_DELAY", "0.5")
             .start();
-    api = new Api(server.url(), server.adminToken());
-    okNull(
-        api.post(
-            "/api/project/main/repos/init",
-            "{\"repo_id\":\"none\",\"repo_info\":{\"repo_type\":\"virtual\"},\"repo_creds\":null}"));
-    var host = hosts.host(0);
-    JsonObject spec =
-        Json.createObjectBuilder()
-            .add(
-                "configuration",
-                Json.createObjectBuilder()
-                    .add("type", "fleet")
-                    .add("name", "flood-host")
-                    .add(
-                        "ssh_config",
-                        Json.createObjectBuilder()
-                            .add(
-                                "hosts",
-                                Json.createArrayBuilder()
-                                    .add(
-                                        Json.createObjectBuilder()
-                                            .add("hostname", host.address())
-                                            .add("port", host.port())
-                                            .add("user", host.user())
-                                            .add(
-                                                "ssh_key",
-                                                Json.createObjectBuilder()
-                                                    .add("public", host.key().publicKey())
-                                                    .add("private", host.key().privateKey()))))))
-            .add("profile", Json.createObjectBuilder().add("name", "default"))
-            .build();
-    JsonObject plan = ok(api.post("/api/project/main/fleets/get_plan", "{\"spec\":" + spec + "}"));
-    ok(
-        api.post(
-            "/api/project/main/fleets/apply",
-            "{\"plan\":{\"spec\":"
-                + plan.get("spec")
-                + ",\"current_resource\":null},\"force\":false}"));
-    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-    while (!ok(api.post("/api/project/main/fleets/get", body("name", "flood-host")))
-        .getJsonArray("instances")
-        .getJsonObject(0)
-        .getString("status")
-        .equals("idle")) {
-      assertTrue(System.nanoTime() < deadline, "the host did not become idle");
-      Thread.sleep(500);
-    }
+    api = fleet.api();
   }
 
   @AfterAll
   static void stop() throws Exception {
-    if (server != null) {
-      server.close();
-    }
-    if (hosts != null) {
-      hosts.close();
+    if (fleet != null) {
+      fleet.close();
     }
   }
 
@@ -139,7 +84,7 @@ class LogFloodIT {
     List<Long> latenciesMs = new ArrayList<>();
     long floodEnds = System.nanoTime() + Duration.ofSeconds(FLOOD_SECONDS + 5).toNanos();
     long deadline = System.nanoTime() + Duration.ofSeconds(FLOOD_SECONDS + 240).toNanos();
-    Path logs = server.stateDir().resolve("projects/main/logs/flood");
+    Path logs = fleet.server().stateDir().resolve("projects/main/logs/flood");
     String status = run.getString("status");
     boolean stopped = false;
     while (!List.of("done", "failed", "terminated").contains(status)) {
@@ -169,6 +114,6 @@ class LogFloodIT {
         stored >> 20, latenciesMs.size(), latenciesMs.get(latenciesMs.size() / 2), p99);
     assertTrue(stored > 256L << 20, "more log bytes than the server's whole heap: " + stored);
     assertTrue(p99 < 5000, "runs/list kept answering during the flood: p99 " + p99 + " ms");
-    assertTrue(server.logText().lines().noneMatch(l -> l.contains("OutOfMemoryError")));
+    assertTrue(fleet.server().logText().lines().noneMatch(l -> l.contains("OutOfMemoryError")));
   }
 }

@@ -6,16 +6,13 @@ import static ai.dstack.server.it.Expect.error;
 import static ai.dstack.server.it.Expect.ok;
 import static ai.dstack.server.it.Expect.okArray;
 import static ai.dstack.server.it.Expect.okNull;
+import static ai.dstack.server.it.lifecycle.LoopbackFleet.finished;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.dstack.server.hosts.testing.TestHost;
-import ai.dstack.server.hosts.testing.TestHosts;
 import ai.dstack.server.it.Api;
-import ai.dstack.server.it.DstackServer;
-import ai.dstack.server.it.Expect;
-import ai.dstack.server.it.Traces;
 import jakarta.json.Json;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonObject;
@@ -44,79 +41,24 @@ import org.junit.jupiter.api.Test;
  * through it, pulls their logs and stops them.
  */
 class RunsIT {
-  private static final Duration WAIT = Duration.ofSeconds(120);
-  private static TestHosts hosts;
-  private static DstackServer server;
+  private static LoopbackFleet fleet;
   private static Api api;
 
   @BeforeAll
   static void start() throws Exception {
-    hosts = TestHosts.create(2);
-    Path work = Files.createDirectories(Path.of(System.getProperty("it.workDir")));
-    Path home = Files.createTempDirectory(work, "runs");
-    server = new DstackServer(home);
-    for (String pipeline :
-        List.of("instances", "runs", "jobs_submitted", "jobs_running", "jobs_terminating")) {
-      server
-          .env("DSTACK_SERVER_PIPELINE_" + pipeline.toUpperCase() + "_MIN_INTERVAL", "0.5")
-          .env("DSTACK_SERVER_PIPELINE_" + pipeline.toUpperCase() + "_MAX_IDLE_DELAY", "0.5");
-    }
-    server.env("DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR", "0").start();
-    api = new Api(server.url(), server.adminToken());
-    okNull(
-        api.post(
-            "/api/project/main/repos/init",
-            "{\"repo_id\":\"none\",\"repo_info\":{\"repo_type\":\"virtual\"},\"repo_creds\":null}"));
-    JsonArray hostList =
-        Json.createArrayBuilder()
-            .add(hostEntry(hosts.host(0)))
-            .add(hostEntry(hosts.host(1)))
-            .build();
-    JsonObject spec =
-        Json.createObjectBuilder()
-            .add(
-                "configuration",
-                Json.createObjectBuilder()
-                    .add("type", "fleet")
-                    .add("name", "hosts")
-                    .add("ssh_config", Json.createObjectBuilder().add("hosts", hostList)))
-            .add("profile", Json.createObjectBuilder().add("name", "default"))
-            .build();
-    JsonObject plan = ok(api.post("/api/project/main/fleets/get_plan", "{\"spec\":" + spec + "}"));
-    ok(
-        api.post(
-            "/api/project/main/fleets/apply",
-            "{\"plan\":{\"spec\":"
-                + plan.get("spec")
-                + ",\"current_resource\":null},\"force\":false}"));
-    await(
-        () -> ok(api.post("/api/project/main/fleets/get", body("name", "hosts"))),
-        f ->
-            f.getJsonArray("instances").stream()
-                .allMatch(i -> i.asJsonObject().getString("status").equals("idle")),
-        "both hosts idle");
+    fleet =
+        LoopbackFleet.builder("runs")
+            .hosts(2)
+            .env("DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR", "0")
+            .start();
+    api = fleet.api();
   }
 
   @AfterAll
   static void stop() throws Exception {
-    if (server != null) {
-      server.close();
+    if (fleet != null) {
+      fleet.close();
     }
-    if (hosts != null) {
-      hosts.close();
-    }
-  }
-
-  private static JsonObjectBuilder hostEntry(TestHost host) {
-    return Json.createObjectBuilder()
-        .add("hostname", host.address())
-        .add("port", host.port())
-        .add("user", host.user())
-        .add(
-            "ssh_key",
-            Json.createObjectBuilder()
-                .add("public", host.key().publicKey())
-                .add("private", host.key().privateKey()));
   }
 
   /**
@@ -124,27 +66,11 @@ class RunsIT {
    * has and the given name and configuration changes.
    */
   private static JsonObject taskSpec(String name, Map<String, JsonValue> changes) {
-    JsonObject recorded =
-        Traces.load("apply-task-yd.jsonl").stream()
-            .filter(e -> e.path().endsWith("/runs/get_plan"))
-            .findFirst()
-            .map(e -> Expect.parse(e.requestBody()).asJsonObject())
-            .orElseThrow()
-            .getJsonObject("run_spec");
+    JsonObject recorded = LoopbackFleet.recordedRunSpec();
     JsonObjectBuilder configuration =
         Json.createObjectBuilder(recorded.getJsonObject("configuration"))
             .add("name", name)
-            .add(
-                "resources",
-                Json.createObjectBuilder()
-                    .add("cpu", Json.createObjectBuilder().add("min", 1).addNull("max"))
-                    .add("memory", Json.createObjectBuilder().add("min", 0.1).addNull("max"))
-                    .add(
-                        "disk",
-                        Json.createObjectBuilder()
-                            .add(
-                                "size",
-                                Json.createObjectBuilder().add("min", 0.1).addNull("max"))));
+            .add("resources", LoopbackFleet.resourcesEveryHostHas());
     changes.forEach(configuration::add);
     return Json.createObjectBuilder(recorded)
         .add("run_name", name)
@@ -160,72 +86,8 @@ class RunsIT {
     return list.build();
   }
 
-  /** get_plan, then apply the echoed plan, as {@code dstack apply -y -d} does. */
-  private static JsonObject submit(JsonObject spec) {
-    JsonObject plan =
-        ok(
-            api.post(
-                "/api/project/main/runs/get_plan",
-                "{\"run_spec\":" + spec + ",\"max_offers\":null}"));
-    return ok(
-        api.post(
-            "/api/project/main/runs/apply",
-            Json.createObjectBuilder()
-                .add(
-                    "plan",
-                    Json.createObjectBuilder()
-                        .add("run_spec", plan.get("run_spec"))
-                        .add("current_resource", plan.get("current_resource")))
-                .add("force", false)
-                .build()
-                .toString()));
-  }
-
-  private static JsonObject run(String name) {
-    return ok(api.post("/api/project/main/runs/get", body("run_name", name)));
-  }
-
-  private static JsonObject awaitRun(String name, Predicate<JsonObject> condition, String what)
-      throws InterruptedException {
-    return await(() -> run(name), condition, WAIT, what);
-  }
-
-  private static JsonObject awaitRun(
-      String name, Predicate<JsonObject> condition, Duration limit, String what)
-      throws InterruptedException {
-    return await(() -> run(name), condition, limit, what);
-  }
-
-  private static JsonObject await(
-      java.util.function.Supplier<JsonObject> read, Predicate<JsonObject> condition, String what)
-      throws InterruptedException {
-    return await(read, condition, WAIT, what);
-  }
-
-  private static JsonObject await(
-      java.util.function.Supplier<JsonObject> read,
-      Predicate<JsonObject> condition,
-      Duration limit,
-      String what)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + limit.toNanos();
-    JsonObject last = null;
-    while (System.nanoTime() < deadline) {
-      last = read.get();
-      if (condition.test(last)) {
-        return last;
-      }
-      Thread.sleep(300);
-    }
-    throw new AssertionError("timed out waiting for " + what + ": " + last);
-  }
-
   private static Predicate<JsonObject> status(String status) {
     return r -> r.getString("status").equals(status);
-  }
-
-  private static Predicate<JsonObject> finished() {
-    return r -> List.of("done", "failed", "terminated").contains(r.getString("status"));
   }
 
   private static JsonObject latest(JsonObject run) {
@@ -261,9 +123,9 @@ class RunsIT {
 
   @Test
   void theRecordedEchoHelloTaskRunsOnAHostAndIsDoneWithItsOutputInTheLogs() throws Exception {
-    JsonObject submitted = submit(taskSpec("hello-task", Map.of()));
+    JsonObject submitted = fleet.applyRun(taskSpec("hello-task", Map.of()));
     assertEquals("submitted", submitted.getString("status"));
-    JsonObject done = awaitRun("hello-task", finished(), "the run to finish");
+    JsonObject done = fleet.awaitRun("hello-task", finished(), "the run to finish");
     assertEquals("done", done.getString("status"), done.toString());
     assertEquals("all_jobs_done", done.getString("termination_reason"));
     JsonObject job = latest(done);
@@ -294,8 +156,9 @@ class RunsIT {
 
   @Test
   void aFailingCommandFailsTheRunWithItsExitStatus() throws Exception {
-    submit(taskSpec("exit-one", Map.of("commands", commands("echo about to fail", "exit 3"))));
-    JsonObject failed = awaitRun("exit-one", finished(), "the run to finish");
+    fleet.applyRun(
+        taskSpec("exit-one", Map.of("commands", commands("echo about to fail", "exit 3"))));
+    JsonObject failed = fleet.awaitRun("exit-one", finished(), "the run to finish");
     assertEquals("failed", failed.getString("status"));
     assertEquals("job_failed", failed.getString("termination_reason"));
     JsonObject job = latest(failed);
@@ -307,17 +170,17 @@ class RunsIT {
 
   @Test
   void aStoppedRunIsTerminatedAndItsProcessIsGoneFromTheHost() throws Exception {
-    submit(taskSpec("sleeper", Map.of("commands", commands("sleep 600"))));
-    JsonObject running = awaitRun("sleeper", status("running"), "the run to run");
+    fleet.applyRun(taskSpec("sleeper", Map.of("commands", commands("sleep 600"))));
+    JsonObject running = fleet.awaitRun("sleeper", status("running"), "the run to run");
     TestHost host = hostOf(running);
-    await(
+    fleet.await(
         () -> Json.createObjectBuilder().add("n", countSleeps(host)).build(),
         o -> o.getInt("n") > 0,
         "sleep on the host");
 
     attachAsTheCliDoes(running, host);
     JsonObject metrics =
-        await(
+        fleet.await(
             () ->
                 ok(
                     api.send(
@@ -338,7 +201,7 @@ class RunsIT {
     error(
         api.post("/api/project/main/runs/delete", body("runs_names", List.of("sleeper"))),
         "Cannot delete active runs: ['sleeper']");
-    JsonObject stopped = awaitRun("sleeper", finished(), "the run to stop");
+    JsonObject stopped = fleet.awaitRun("sleeper", finished(), "the run to stop");
     assertEquals("terminated", stopped.getString("status"));
     assertEquals("stopped_by_user", stopped.getString("termination_reason"));
     assertEquals("terminated", latest(stopped).getString("status"));
@@ -349,7 +212,7 @@ class RunsIT {
   @Test
   void anActiveRunChangesInPlaceOnlyThroughAPlanMadeAgainstIt() throws Exception {
     JsonObject spec = taskSpec("busy-run", Map.of("commands", commands("sleep 600")));
-    JsonObject current = submit(spec);
+    JsonObject current = fleet.applyRun(spec);
     JsonObject changed = taskSpec("busy-run", Map.of("commands", commands("sleep 700")));
     String stale =
         "{\"plan\":{\"run_spec\":" + changed + ",\"current_resource\":null},\"force\":false}";
@@ -388,20 +251,14 @@ class RunsIT {
         current.getString("id"), updated.getString("id"), "the same run, changed in place");
     assertEquals(
         70, updated.getJsonObject("run_spec").getJsonObject("configuration").getInt("priority"));
-    okNull(
-        api.post(
-            "/api/project/main/runs/stop", body("runs_names", List.of("busy-run"), "abort", true)));
-    awaitRun("busy-run", finished(), "the run to end");
+    fleet.abortAndWait("busy-run");
   }
 
   @Test
   void anAbortedRunEndsAtOnce() throws Exception {
-    submit(taskSpec("aborted", Map.of("commands", commands("sleep 600"))));
-    JsonObject running = awaitRun("aborted", status("running"), "the run to run");
-    okNull(
-        api.post(
-            "/api/project/main/runs/stop", body("runs_names", List.of("aborted"), "abort", true)));
-    JsonObject ended = awaitRun("aborted", finished(), "the run to end");
+    fleet.applyRun(taskSpec("aborted", Map.of("commands", commands("sleep 600"))));
+    JsonObject running = fleet.awaitRun("aborted", status("running"), "the run to run");
+    JsonObject ended = fleet.abortAndWait("aborted");
     assertEquals("terminated", ended.getString("status"));
     assertEquals("aborted_by_user", ended.getString("termination_reason"));
     assertEquals("aborted", latest(ended).getString("status"));
@@ -414,7 +271,7 @@ class RunsIT {
         api.post(
             "/api/project/main/secrets/create_or_update",
             body("name", "API_KEY", "value", "s3cr3t-value")));
-    submit(
+    fleet.applyRun(
         taskSpec(
             "with-secret",
             Map.of(
@@ -422,7 +279,7 @@ class RunsIT {
                 Json.createObjectBuilder().add("KEY", "${{ secrets.API_KEY }}").build(),
                 "commands",
                 commands("echo key=$KEY"))));
-    JsonObject done = awaitRun("with-secret", finished(), "the run to finish");
+    JsonObject done = fleet.awaitRun("with-secret", finished(), "the run to finish");
     assertEquals("done", done.getString("status"), done.toString());
     assertTrue(logs(done).contains("key=s3cr3t-value"), logs(done));
   }
@@ -451,8 +308,8 @@ class RunsIT {
                             .add("id", uploaded.getString("id"))
                             .add("path", "data/notes.txt")))
             .build();
-    submit(spec);
-    JsonObject done = awaitRun("with-files", finished(), "the run to finish");
+    fleet.applyRun(spec);
+    JsonObject done = fleet.awaitRun("with-files", finished(), "the run to finish");
     assertEquals("done", done.getString("status"), logs(done));
     String output = logs(done);
     assertTrue(output.contains("code from the repo"), output);
@@ -480,8 +337,8 @@ class RunsIT {
     assertTrue(
         small.getJsonArray("job_plans").getJsonObject(0).getJsonArray("offers").size() > 0,
         "the hosts offer themselves to a job they can run");
-    submit(spec);
-    JsonObject failed = awaitRun("too-big", finished(), "the run to fail");
+    fleet.applyRun(spec);
+    JsonObject failed = fleet.awaitRun("too-big", finished(), "the run to fail");
     assertEquals("failed", failed.getString("status"));
     assertEquals(
         "failed_to_start_due_to_no_capacity", latest(failed).getString("termination_reason"));
@@ -530,7 +387,7 @@ class RunsIT {
 
   @Test
   void aTwoNodeTaskRunsOneJobPerHostWithTheClusterEnvironment() throws Exception {
-    submit(
+    fleet.applyRun(
         taskSpec(
             "two-nodes",
             Map.of(
@@ -540,7 +397,7 @@ class RunsIT {
                 commands(
                     "echo rank=$DSTACK_NODE_RANK nodes=$DSTACK_NODES_NUM"
                         + " master=$DSTACK_MASTER_NODE_IP ips=$(echo $DSTACK_NODES_IPS)"))));
-    JsonObject done = awaitRun("two-nodes", finished(), "the two-node run to finish");
+    JsonObject done = fleet.awaitRun("two-nodes", finished(), "the two-node run to finish");
     assertEquals("done", done.getString("status"), done.toString());
     JsonArray jobs = done.getJsonArray("jobs");
     assertEquals(2, jobs.size());
@@ -572,7 +429,7 @@ class RunsIT {
             + " 2>/dev/null || echo 0) + 1 )); echo $n > "
             + file
             + "; echo attempt $n; test $n -ge 3";
-    submit(
+    fleet.applyRun(
         taskSpec(
             "flaky",
             Map.of(
@@ -583,7 +440,9 @@ class RunsIT {
                     .add("on_events", Json.createArrayBuilder().add("error"))
                     .add("duration", 600)
                     .build())));
-    JsonObject done = awaitRun("flaky", finished(), Duration.ofSeconds(180), "the retried run");
+    JsonObject done =
+        fleet.await(
+            () -> fleet.getRun("flaky"), finished(), Duration.ofSeconds(180), "the retried run");
     JsonArray submissions =
         done.getJsonArray("jobs").getJsonObject(0).getJsonArray("job_submissions");
     List<String> statuses =
@@ -597,7 +456,7 @@ class RunsIT {
 
   @Test
   void aTaskThatNeverGetsCapacityGivesUpAfterItsRetryDuration() throws Exception {
-    submit(
+    fleet.applyRun(
         taskSpec(
             "never-fits",
             Map.of(
@@ -611,8 +470,9 @@ class RunsIT {
                     .add("duration", 6)
                     .build())));
     Thread.sleep(3000);
-    assertEquals("submitted", run("never-fits").getString("status"), "queued while it may wait");
-    JsonObject failed = awaitRun("never-fits", finished(), "the run to give up");
+    assertEquals(
+        "submitted", fleet.getRun("never-fits").getString("status"), "queued while it may wait");
+    JsonObject failed = fleet.awaitRun("never-fits", finished(), "the run to give up");
     assertEquals("failed", failed.getString("status"));
     assertEquals("retry_limit_exceeded", failed.getString("termination_reason"));
     assertEquals("retry limit exceeded", failed.getString("error"));
@@ -620,10 +480,10 @@ class RunsIT {
 
   @Test
   void queuedRunsTakeAFreedHostInPriorityOrder() throws Exception {
-    submit(taskSpec("blocker-a", Map.of("commands", commands("sleep 600"))));
-    submit(taskSpec("blocker-b", Map.of("commands", commands("sleep 600"))));
-    awaitRun("blocker-a", status("running"), "blocker a");
-    awaitRun("blocker-b", status("running"), "blocker b");
+    fleet.applyRun(taskSpec("blocker-a", Map.of("commands", commands("sleep 600"))));
+    fleet.applyRun(taskSpec("blocker-b", Map.of("commands", commands("sleep 600"))));
+    fleet.awaitRun("blocker-a", status("running"), "blocker a");
+    fleet.awaitRun("blocker-b", status("running"), "blocker b");
     JsonObject retry =
         Json.createObjectBuilder()
             .add("on_events", Json.createArrayBuilder().add("no-capacity"))
@@ -631,7 +491,7 @@ class RunsIT {
             .build();
     for (String[] queued :
         new String[][] {{"prio-low", "10"}, {"prio-mid", "50"}, {"prio-high", "90"}}) {
-      submit(
+      fleet.applyRun(
           taskSpec(
               queued[0],
               Map.of(
@@ -645,11 +505,11 @@ class RunsIT {
             "/api/project/main/runs/stop",
             body("runs_names", List.of("blocker-a"), "abort", true)));
     List<String> order = new java.util.ArrayList<>();
-    long deadline = System.nanoTime() + WAIT.toNanos();
+    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
     while (order.size() < 3 && System.nanoTime() < deadline) {
       for (String name : List.of("prio-low", "prio-mid", "prio-high")) {
         if (!order.contains(name)
-            && List.of("running", "done").contains(run(name).getString("status"))) {
+            && List.of("running", "done").contains(fleet.getRun(name).getString("status"))) {
           order.add(name);
         }
       }
@@ -661,7 +521,7 @@ class RunsIT {
             body("runs_names", List.of("blocker-b"), "abort", true)));
     assertEquals(List.of("prio-high", "prio-mid", "prio-low"), order);
     for (String name : List.of("prio-low", "prio-mid", "prio-high", "blocker-b")) {
-      awaitRun(name, finished(), name + " to end");
+      fleet.awaitRun(name, finished(), name + " to end");
     }
   }
 
@@ -677,8 +537,9 @@ class RunsIT {
             .add("inactivity_duration", 8)
             .add("resources", recorded.getJsonObject("configuration").getJsonObject("resources"))
             .build();
-    submit(Json.createObjectBuilder(recorded).add("configuration", configuration).build());
-    JsonObject running = awaitRun("idle-dev", status("running"), "the dev environment to run");
+    fleet.applyRun(Json.createObjectBuilder(recorded).add("configuration", configuration).build());
+    JsonObject running =
+        fleet.awaitRun("idle-dev", status("running"), "the dev environment to run");
     JsonObject connection =
         running.getJsonArray("jobs").getJsonObject(0).getJsonObject("job_connection_info");
     String workingDir = latest(running).getJsonObject("job_runtime_data").getString("working_dir");
@@ -686,7 +547,7 @@ class RunsIT {
     assertEquals(
         "vscode://vscode-remote/ssh-remote+idle-dev" + workingDir,
         connection.getString("attached_ide_url"));
-    JsonObject ended = awaitRun("idle-dev", finished(), "the dev environment to stop itself");
+    JsonObject ended = fleet.awaitRun("idle-dev", finished(), "the dev environment to stop itself");
     assertEquals(
         "inactivity_duration_exceeded",
         latest(ended).getString("termination_reason"),
@@ -777,9 +638,9 @@ class RunsIT {
 
   private static TestHost hostOf(JsonObject run) {
     String hostname = latest(run).getJsonObject("job_provisioning_data").getString("hostname");
-    for (int i = 0; i < 2; i++) {
-      if (hosts.host(i).address().equals(hostname)) {
-        return hosts.host(i);
+    for (TestHost host : fleet.hosts()) {
+      if (host.address().equals(hostname)) {
+        return host;
       }
     }
     throw new AssertionError("no test host " + hostname);

@@ -6,12 +6,8 @@ import static ai.dstack.server.it.Expect.okNull;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.dstack.server.hosts.testing.TestHost;
-import ai.dstack.server.hosts.testing.TestHosts;
 import ai.dstack.server.it.Api;
-import ai.dstack.server.it.DstackServer;
 import ai.dstack.server.it.Expect;
-import ai.dstack.server.it.Traces;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
@@ -19,14 +15,9 @@ import java.io.IOException;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Predicate;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -41,7 +32,6 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ServiceProxyIT {
-  private static final Duration WAIT = Duration.ofSeconds(120);
   private static final String RUN = Api.uniqueName("svc");
   private static final String ROOT = "/proxy/services/main/" + RUN + "/";
 
@@ -66,41 +56,25 @@ class ServiceProxyIT {
       http.server.ThreadingHTTPServer(("127.0.0.1", 8000), Handler).serve_forever()
       """;
 
-  private static TestHosts hosts;
-  private static DstackServer server;
+  private static LoopbackFleet fleet;
   private static Api api;
 
   @BeforeAll
   static void start() throws Exception {
-    hosts = TestHosts.create(1);
-    Path work = Files.createDirectories(Path.of(System.getProperty("it.workDir")));
-    server = new DstackServer(Files.createTempDirectory(work, "proxy"));
-    for (String pipeline :
-        List.of("instances", "runs", "jobs_submitted", "jobs_running", "jobs_terminating")) {
-      server
-          .env("DSTACK_SERVER_PIPELINE_" + pipeline.toUpperCase() + "_MIN_INTERVAL", "0.5")
-          .env("DSTACK_SERVER_PIPELINE_" + pipeline.toUpperCase() + "_MAX_IDLE_DELAY", "0.5");
-    }
-    server.start();
-    api = new Api(server.url(), server.adminToken());
-    okNull(
-        api.post(
-            "/api/project/main/repos/init",
-            "{\"repo_id\":\"none\",\"repo_info\":{\"repo_type\":\"virtual\"},\"repo_creds\":null}"));
-    applyFleet(hosts.host(0));
-    submit(serviceSpec());
-    await(
-        () -> ok(api.post("/api/project/main/runs/get", body("run_name", RUN))),
+    fleet = LoopbackFleet.builder("proxy").start();
+    api = fleet.api();
+    fleet.applyRun(serviceSpec());
+    fleet.awaitRun(
+        RUN,
         r -> {
-          String status = r.getString("status");
-          if (List.of("failed", "terminated", "done").contains(status)) {
+          if (LoopbackFleet.finished().test(r)) {
             throw new AssertionError("the service run finished: " + r);
           }
-          return status.equals("running");
+          return r.getString("status").equals("running");
         },
         "the service running");
     // the replica's job is running before its Python server listens
-    await(
+    fleet.await(
         () ->
             Json.createObjectBuilder().add("status", get(ROOT, api.adminToken()).status()).build(),
         r -> r.getInt("status") == 200,
@@ -109,11 +83,8 @@ class ServiceProxyIT {
 
   @AfterAll
   static void stop() throws Exception {
-    if (server != null) {
-      server.close();
-    }
-    if (hosts != null) {
-      hosts.close();
+    if (fleet != null) {
+      fleet.close();
     }
   }
 
@@ -215,7 +186,7 @@ class ServiceProxyIT {
   void aStoppedServiceIsNotFound() throws InterruptedException {
     okNull(
         api.post("/api/project/main/runs/stop", body("runs_names", List.of(RUN), "abort", true)));
-    await(
+    fleet.await(
         () ->
             Json.createObjectBuilder().add("status", get(ROOT, api.adminToken()).status()).build(),
         r -> r.getInt("status") == 404,
@@ -226,56 +197,9 @@ class ServiceProxyIT {
     return api.send("GET", path, token, null, Map.of());
   }
 
-  private static void applyFleet(TestHost host) throws InterruptedException {
-    JsonObject spec =
-        Json.createObjectBuilder()
-            .add(
-                "configuration",
-                Json.createObjectBuilder()
-                    .add("type", "fleet")
-                    .add("name", "hosts")
-                    .add(
-                        "ssh_config",
-                        Json.createObjectBuilder()
-                            .add(
-                                "hosts",
-                                Json.createArrayBuilder()
-                                    .add(
-                                        Json.createObjectBuilder()
-                                            .add("hostname", host.address())
-                                            .add("port", host.port())
-                                            .add("user", host.user())
-                                            .add(
-                                                "ssh_key",
-                                                Json.createObjectBuilder()
-                                                    .add("public", host.key().publicKey())
-                                                    .add("private", host.key().privateKey()))))))
-            .add("profile", Json.createObjectBuilder().add("name", "default"))
-            .build();
-    JsonObject plan = ok(api.post("/api/project/main/fleets/get_plan", "{\"spec\":" + spec + "}"));
-    ok(
-        api.post(
-            "/api/project/main/fleets/apply",
-            "{\"plan\":{\"spec\":"
-                + plan.get("spec")
-                + ",\"current_resource\":null},\"force\":false}"));
-    await(
-        () -> ok(api.post("/api/project/main/fleets/get", body("name", "hosts"))),
-        f ->
-            f.getJsonArray("instances").stream()
-                .allMatch(i -> i.asJsonObject().getString("status").equals("idle")),
-        "the host idle");
-  }
-
   /** The CLI's recorded run spec around a service configuration with one replica. */
   private static JsonObject serviceSpec() {
-    JsonObject recorded =
-        Traces.load("apply-task-yd.jsonl").stream()
-            .filter(e -> e.path().endsWith("/runs/get_plan"))
-            .findFirst()
-            .map(e -> Expect.parse(e.requestBody()).asJsonObject())
-            .orElseThrow()
-            .getJsonObject("run_spec");
+    JsonObject recorded = LoopbackFleet.recordedRunSpec();
     String script = Base64.getEncoder().encodeToString(REPLICA.getBytes(StandardCharsets.UTF_8));
     JsonObjectBuilder configuration =
         Json.createObjectBuilder()
@@ -288,56 +212,10 @@ class ServiceProxyIT {
                 Json.createArrayBuilder()
                     .add("echo " + script + " | base64 -d > replica.py")
                     .add("python3 replica.py"))
-            .add(
-                "resources",
-                Json.createObjectBuilder()
-                    .add("cpu", Json.createObjectBuilder().add("min", 1).addNull("max"))
-                    .add("memory", Json.createObjectBuilder().add("min", 0.1).addNull("max"))
-                    .add(
-                        "disk",
-                        Json.createObjectBuilder()
-                            .add(
-                                "size",
-                                Json.createObjectBuilder().add("min", 0.1).addNull("max"))));
+            .add("resources", LoopbackFleet.resourcesEveryHostHas());
     return Json.createObjectBuilder(recorded)
         .add("run_name", RUN)
         .add("configuration", configuration)
         .build();
-  }
-
-  /** get_plan, then apply the echoed plan, as {@code dstack apply -y -d} does. */
-  private static void submit(JsonObject spec) {
-    JsonObject plan =
-        ok(
-            api.post(
-                "/api/project/main/runs/get_plan",
-                "{\"run_spec\":" + spec + ",\"max_offers\":null}"));
-    ok(
-        api.post(
-            "/api/project/main/runs/apply",
-            Json.createObjectBuilder()
-                .add(
-                    "plan",
-                    Json.createObjectBuilder()
-                        .add("run_spec", plan.get("run_spec"))
-                        .add("current_resource", plan.get("current_resource")))
-                .add("force", false)
-                .build()
-                .toString()));
-  }
-
-  private static JsonObject await(
-      Supplier<JsonObject> read, Predicate<JsonObject> condition, String what)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    JsonObject last = null;
-    while (System.nanoTime() < deadline) {
-      last = read.get();
-      if (condition.test(last)) {
-        return last;
-      }
-      Thread.sleep(300);
-    }
-    throw new AssertionError("timed out waiting for " + what + ": " + last);
   }
 }

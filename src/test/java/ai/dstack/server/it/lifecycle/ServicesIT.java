@@ -1,25 +1,15 @@
 package ai.dstack.server.it.lifecycle;
 
-import static ai.dstack.server.it.Expect.body;
-import static ai.dstack.server.it.Expect.ok;
-import static ai.dstack.server.it.Expect.okNull;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.dstack.server.hosts.testing.TestHost;
-import ai.dstack.server.hosts.testing.TestHosts;
 import ai.dstack.server.it.Api;
-import ai.dstack.server.it.DstackServer;
-import ai.dstack.server.it.Expect;
-import ai.dstack.server.it.Traces;
 import jakarta.json.Json;
-import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
 import jakarta.json.JsonValue;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.HashSet;
@@ -28,8 +18,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Predicate;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -40,8 +28,6 @@ import org.junit.jupiter.api.Test;
  * with the proxy's request rate.
  */
 class ServicesIT {
-  private static final Duration WAIT = Duration.ofSeconds(150);
-
   /** Answers every GET with its job's id and the VERSION it was started with. */
   private static final String REPLICA =
       """
@@ -60,85 +46,25 @@ class ServicesIT {
       http.server.ThreadingHTTPServer(("127.0.0.1", 8000), Handler).serve_forever()
       """;
 
-  private static TestHosts hosts;
-  private static DstackServer server;
+  private static LoopbackFleet fleet;
   private static Api api;
 
   @BeforeAll
   static void start() throws Exception {
-    hosts = TestHosts.create(2);
-    Path work = Files.createDirectories(Path.of(System.getProperty("it.workDir")));
-    server = new DstackServer(Files.createTempDirectory(work, "services"));
-    for (String pipeline :
-        List.of("instances", "runs", "jobs_submitted", "jobs_running", "jobs_terminating")) {
-      server
-          .env("DSTACK_SERVER_PIPELINE_" + pipeline.toUpperCase() + "_MIN_INTERVAL", "0.5")
-          .env("DSTACK_SERVER_PIPELINE_" + pipeline.toUpperCase() + "_MAX_IDLE_DELAY", "0.5");
-    }
-    server.start();
-    api = new Api(server.url(), server.adminToken());
-    okNull(
-        api.post(
-            "/api/project/main/repos/init",
-            "{\"repo_id\":\"none\",\"repo_info\":{\"repo_type\":\"virtual\"},\"repo_creds\":null}"));
-    JsonArrayBuilder hostList = Json.createArrayBuilder();
-    for (int i = 0; i < 2; i++) {
-      TestHost host = hosts.host(i);
-      hostList.add(
-          Json.createObjectBuilder()
-              .add("hostname", host.address())
-              .add("port", host.port())
-              .add("user", host.user())
-              .add(
-                  "ssh_key",
-                  Json.createObjectBuilder()
-                      .add("public", host.key().publicKey())
-                      .add("private", host.key().privateKey())));
-    }
-    JsonObject fleet =
-        Json.createObjectBuilder()
-            .add(
-                "configuration",
-                Json.createObjectBuilder()
-                    .add("type", "fleet")
-                    .add("name", "hosts")
-                    .add("ssh_config", Json.createObjectBuilder().add("hosts", hostList)))
-            .add("profile", Json.createObjectBuilder().add("name", "default"))
-            .build();
-    JsonObject plan = ok(api.post("/api/project/main/fleets/get_plan", "{\"spec\":" + fleet + "}"));
-    ok(
-        api.post(
-            "/api/project/main/fleets/apply",
-            "{\"plan\":{\"spec\":"
-                + plan.get("spec")
-                + ",\"current_resource\":null},\"force\":false}"));
-    await(
-        () -> ok(api.post("/api/project/main/fleets/get", body("name", "hosts"))),
-        f ->
-            f.getJsonArray("instances").stream()
-                .allMatch(i -> i.asJsonObject().getString("status").equals("idle")),
-        "both hosts idle");
+    fleet = LoopbackFleet.builder("services").hosts(2).waitLimit(Duration.ofSeconds(150)).start();
+    api = fleet.api();
   }
 
   @AfterAll
   static void stop() throws Exception {
-    if (server != null) {
-      server.close();
-    }
-    if (hosts != null) {
-      hosts.close();
+    if (fleet != null) {
+      fleet.close();
     }
   }
 
   private static JsonObject spec(
       String name, String version, JsonValue replicas, JsonObject scaling) {
-    JsonObject recorded =
-        Traces.load("apply-task-yd.jsonl").stream()
-            .filter(e -> e.path().endsWith("/runs/get_plan"))
-            .findFirst()
-            .map(e -> Expect.parse(e.requestBody()).asJsonObject())
-            .orElseThrow()
-            .getJsonObject("run_spec");
+    JsonObject recorded = LoopbackFleet.recordedRunSpec();
     String script = Base64.getEncoder().encodeToString(REPLICA.getBytes(StandardCharsets.UTF_8));
     JsonObjectBuilder configuration =
         Json.createObjectBuilder()
@@ -152,17 +78,7 @@ class ServicesIT {
                 Json.createArrayBuilder()
                     .add("echo " + script + " | base64 -d > replica.py")
                     .add("exec python3 replica.py"))
-            .add(
-                "resources",
-                Json.createObjectBuilder()
-                    .add("cpu", Json.createObjectBuilder().add("min", 1).addNull("max"))
-                    .add("memory", Json.createObjectBuilder().add("min", 0.1).addNull("max"))
-                    .add(
-                        "disk",
-                        Json.createObjectBuilder()
-                            .add(
-                                "size",
-                                Json.createObjectBuilder().add("min", 0.1).addNull("max"))));
+            .add("resources", LoopbackFleet.resourcesEveryHostHas());
     if (scaling != null) {
       configuration.add("scaling", scaling);
     }
@@ -170,28 +86,6 @@ class ServicesIT {
         .add("run_name", name)
         .add("configuration", configuration)
         .build();
-  }
-
-  /** get_plan, then apply the echoed plan with its current resource, as the CLI does. */
-  private static JsonObject apply(JsonObject spec) {
-    JsonObject plan =
-        ok(api.post("/api/project/main/runs/get_plan", "{\"run_spec\":" + spec + "}"));
-    return ok(
-        api.post(
-            "/api/project/main/runs/apply",
-            Json.createObjectBuilder()
-                .add(
-                    "plan",
-                    Json.createObjectBuilder()
-                        .add("run_spec", plan.get("run_spec"))
-                        .add("current_resource", plan.get("current_resource")))
-                .add("force", false)
-                .build()
-                .toString()));
-  }
-
-  private static JsonObject run(String name) {
-    return ok(api.post("/api/project/main/runs/get", body("run_name", name)));
   }
 
   /** Replicas whose latest submission is running, as job ids. */
@@ -211,21 +105,6 @@ class ServicesIT {
 
   private static Api.Reply call(String name) {
     return api.send("GET", "/proxy/services/main/" + name + "/", api.adminToken(), null, Map.of());
-  }
-
-  private static JsonObject await(
-      Supplier<JsonObject> read, Predicate<JsonObject> condition, String what)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    JsonObject last = null;
-    while (System.nanoTime() < deadline) {
-      last = read.get();
-      if (condition.test(last)) {
-        return last;
-      }
-      Thread.sleep(300);
-    }
-    throw new AssertionError("timed out waiting for " + what + ": " + last);
   }
 
   /** Job ids that answered {@code n} calls (all must succeed). */
@@ -251,38 +130,29 @@ class ServicesIT {
     return Json.createObjectBuilder().add("n", seen.size()).build();
   }
 
-  private static void stopAndWait(String name) throws InterruptedException {
-    okNull(
-        api.post("/api/project/main/runs/stop", body("runs_names", List.of(name), "abort", true)));
-    await(
-        () -> run(name),
-        r -> List.of("done", "failed", "terminated").contains(r.getString("status")),
-        name + " to end");
-  }
-
   @Test
   void replicasShareTheTrafficAndAKilledReplicaIsReplaced() throws Exception {
     try {
       replicasShareTheTrafficAndAKilledOneIsReplaced();
     } finally {
-      stopAndWait("pair");
+      fleet.abortAndWait("pair");
     }
   }
 
   private void replicasShareTheTrafficAndAKilledOneIsReplaced() throws Exception {
-    JsonObject submitted = apply(spec("pair", "v1", Json.createValue(2), null));
+    JsonObject submitted = fleet.applyRun(spec("pair", "v1", Json.createValue(2), null));
     assertEquals("/proxy/services/main/pair/", submitted.getJsonObject("service").getString("url"));
     JsonObject running =
-        await(() -> run("pair"), r -> runningReplicas(r).size() == 2, "two replicas");
-    await(() -> answerers("pair", 20), o -> o.getInt("n") == 2, "both replicas answering");
+        fleet.awaitRun("pair", r -> runningReplicas(r).size() == 2, "two replicas");
+    fleet.await(() -> answerers("pair", 20), o -> o.getInt("n") == 2, "both replicas answering");
     Set<String> before = runningReplicas(running);
-    TestHost first = hosts.host(0);
+    TestHost first = fleet.host(0);
     first.exec("pkill -u \"$(id -u)\" -f 'python3 replica.py'");
     // the proxy moves to the other replica at once: no failed call
     assertTrue(answering("pair", 20).size() >= 1);
     JsonObject replaced =
-        await(
-            () -> run("pair"),
+        fleet.awaitRun(
+            "pair",
             r -> runningReplicas(r).size() == 2 && !runningReplicas(r).equals(before),
             "the killed replica replaced");
     assertTrue(
@@ -296,14 +166,14 @@ class ServicesIT {
     try {
       rollOver();
     } finally {
-      stopAndWait("rolling");
+      fleet.abortAndWait("rolling");
     }
   }
 
   private void rollOver() throws Exception {
-    apply(spec("rolling", "v1", Json.createValue(1), null));
-    await(() -> run("rolling"), r -> runningReplicas(r).size() == 1, "the first replica");
-    await(() -> answerers("rolling", 1), o -> o.getInt("n") == 1, "the replica answering");
+    fleet.applyRun(spec("rolling", "v1", Json.createValue(1), null));
+    fleet.awaitRun("rolling", r -> runningReplicas(r).size() == 1, "the first replica");
+    fleet.await(() -> answerers("rolling", 1), o -> o.getInt("n") == 1, "the replica answering");
     AtomicBoolean loading = new AtomicBoolean(true);
     AtomicInteger failures = new AtomicInteger();
     AtomicInteger calls = new AtomicInteger();
@@ -327,10 +197,10 @@ class ServicesIT {
               }
             });
     load.start();
-    JsonObject updated = apply(spec("rolling", "v2", Json.createValue(1), null));
+    JsonObject updated = fleet.applyRun(spec("rolling", "v2", Json.createValue(1), null));
     assertEquals(1, updated.getInt("deployment_num"));
-    await(
-        () -> run("rolling"),
+    fleet.awaitRun(
+        "rolling",
         r ->
             r.getJsonArray("jobs").stream()
                     .map(j -> j.asJsonObject().getJsonArray("job_submissions"))
@@ -357,7 +227,7 @@ class ServicesIT {
     try {
       scale();
     } finally {
-      stopAndWait("elastic");
+      fleet.abortAndWait("elastic");
     }
   }
 
@@ -369,8 +239,8 @@ class ServicesIT {
             .add("scale_up_delay", 0)
             .add("scale_down_delay", 5)
             .build();
-    apply(spec("elastic", "v1", Json.createValue("1..2"), scaling));
-    await(() -> run("elastic"), r -> runningReplicas(r).size() == 1, "one replica");
+    fleet.applyRun(spec("elastic", "v1", Json.createValue("1..2"), scaling));
+    fleet.awaitRun("elastic", r -> runningReplicas(r).size() == 1, "one replica");
     AtomicBoolean loading = new AtomicBoolean(true);
     Thread load =
         new Thread(
@@ -386,13 +256,11 @@ class ServicesIT {
             });
     load.start();
     try {
-      await(
-          () -> run("elastic"), r -> runningReplicas(r).size() == 2, "a second replica under load");
+      fleet.awaitRun("elastic", r -> runningReplicas(r).size() == 2, "a second replica under load");
     } finally {
       loading.set(false);
       load.join();
     }
-    await(
-        () -> run("elastic"), r -> runningReplicas(r).size() == 1, "back to one replica when idle");
+    fleet.awaitRun("elastic", r -> runningReplicas(r).size() == 1, "back to one replica when idle");
   }
 }
