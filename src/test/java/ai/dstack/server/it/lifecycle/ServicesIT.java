@@ -10,12 +10,15 @@ import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
 import jakarta.json.JsonValue;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
@@ -28,7 +31,10 @@ import org.junit.jupiter.api.Test;
  * with the proxy's request rate.
  */
 class ServicesIT {
-  /** Answers every GET with its job's id and the VERSION it was started with. */
+  /**
+   * Answers every GET with its job's id and the VERSION it was started with; {@code /health} fails
+   * while READY_FILE (if set) does not exist.
+   */
   private static final String REPLICA =
       """
       import http.server, os
@@ -36,6 +42,11 @@ class ServicesIT {
       class Handler(http.server.BaseHTTPRequestHandler):
           def do_GET(self):
               out = (os.environ["DSTACK_JOB_ID"] + " " + os.environ.get("VERSION", "")).encode()
+              if self.path == "/health" and not os.path.exists(os.environ.get("READY_FILE", "/")):
+                  self.send_response(503)
+                  self.send_header("Content-Length", "0")
+                  self.end_headers()
+                  return
               self.send_response(200)
               self.send_header("Content-Length", str(len(out)))
               self.end_headers()
@@ -62,8 +73,9 @@ class ServicesIT {
     }
   }
 
+  /** The replica service; {@code extra} adds configuration fields (scaling, probes, env). */
   private static JsonObject spec(
-      String name, String version, JsonValue replicas, JsonObject scaling) {
+      String name, String version, JsonValue replicas, JsonObject extra) {
     JsonObject recorded = LoopbackFleet.recordedRunSpec();
     String script = Base64.getEncoder().encodeToString(REPLICA.getBytes(StandardCharsets.UTF_8));
     JsonObjectBuilder configuration =
@@ -79,8 +91,8 @@ class ServicesIT {
                     .add("echo " + script + " | base64 -d > replica.py")
                     .add("exec python3 replica.py"))
             .add("resources", LoopbackFleet.resourcesEveryHostHas());
-    if (scaling != null) {
-      configuration.add("scaling", scaling);
+    if (extra != null) {
+      extra.forEach(configuration::add);
     }
     return Json.createObjectBuilder(recorded)
         .add("run_name", name)
@@ -239,7 +251,12 @@ class ServicesIT {
             .add("scale_up_delay", 0)
             .add("scale_down_delay", 5)
             .build();
-    fleet.applyRun(spec("elastic", "v1", Json.createValue("1..2"), scaling));
+    fleet.applyRun(
+        spec(
+            "elastic",
+            "v1",
+            Json.createValue("1..2"),
+            Json.createObjectBuilder().add("scaling", scaling).build()));
     fleet.awaitRun("elastic", r -> runningReplicas(r).size() == 1, "one replica");
     AtomicBoolean loading = new AtomicBoolean(true);
     Thread load =
@@ -262,5 +279,57 @@ class ServicesIT {
       load.join();
     }
     fleet.awaitRun("elastic", r -> runningReplicas(r).size() == 1, "back to one replica when idle");
+  }
+
+  @Test
+  void probesDecideWhenAReplicaTakesRequests() throws Exception {
+    Path ready = Path.of("/tmp", "dstack-probe-" + UUID.randomUUID());
+    try {
+      probed(ready);
+    } finally {
+      Files.deleteIfExists(ready);
+      fleet.abortAndWait("probed");
+    }
+  }
+
+  private void probed(Path ready) throws Exception {
+    JsonObject probe =
+        Json.createObjectBuilder()
+            .add("type", "http")
+            .add("url", "/health")
+            .add("interval", 1)
+            .add("ready_after", 2)
+            .build();
+    JsonObject extra =
+        Json.createObjectBuilder()
+            .add("probes", Json.createArrayBuilder().add(probe))
+            .add(
+                "env",
+                Json.createObjectBuilder().add("VERSION", "v1").add("READY_FILE", ready.toString()))
+            .build();
+    fleet.applyRun(spec("probed", "v1", Json.createValue(1), extra));
+    JsonObject running =
+        fleet.awaitRun("probed", r -> runningReplicas(r).size() == 1, "the replica running");
+    JsonObject jobSpec = running.getJsonArray("jobs").getJsonObject(0).getJsonObject("job_spec");
+    assertEquals("/health", jobSpec.getJsonArray("probes").getJsonObject(0).getString("url"));
+    assertEquals(10, jobSpec.getJsonArray("probes").getJsonObject(0).getInt("timeout"));
+    // its process runs and answers /, but the probe fails: the proxy has no replica to send to
+    Thread.sleep(3000);
+    assertEquals(404, call("probed").status());
+    assertEquals(0, successStreak(fleet.getRun("probed")));
+    Files.createFile(ready);
+    fleet.awaitRun("probed", r -> successStreak(r) >= 2, "the probe succeeding twice in a row");
+    fleet.await(
+        () -> Json.createObjectBuilder().add("status", call("probed").status()).build(),
+        o -> o.getInt("status") == 200,
+        "the ready replica taking requests");
+    Files.delete(ready);
+    fleet.awaitRun("probed", r -> successStreak(r) == 0, "a failure resetting the streak");
+  }
+
+  private static int successStreak(JsonObject run) {
+    var submissions = run.getJsonArray("jobs").getJsonObject(0).getJsonArray("job_submissions");
+    var probes = submissions.getJsonObject(submissions.size() - 1).getJsonArray("probes");
+    return probes.isEmpty() ? 0 : probes.getJsonObject(0).getInt("success_streak");
   }
 }
