@@ -25,6 +25,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
@@ -553,6 +555,43 @@ class RunsIT {
         latest(ended).getString("termination_reason"),
         ended.toString());
     assertTrue(logs(ended).contains("init-ran"));
+  }
+
+  @Test
+  void aScheduledRunWaitsForItsCronAndRunsOnEveryTrigger() throws Exception {
+    JsonObject submitted =
+        fleet.applyRun(
+            taskSpec(
+                "every-minute",
+                Map.of(
+                    "commands",
+                    commands("echo tick"),
+                    "schedule",
+                    Json.createObjectBuilder().add("cron", "* * * * *").build())));
+    assertEquals("pending", submitted.getString("status"));
+    assertEquals(0, submitted.getJsonArray("jobs").size());
+    OffsetDateTime first = OffsetDateTime.parse(submitted.getString("next_triggered_at"));
+    assertEquals(0, first.getSecond());
+    assertTrue(first.toInstant().isAfter(Instant.now().minusSeconds(1)), first.toString());
+
+    JsonObject ranOnce =
+        fleet.await(
+            () -> fleet.getRun("every-minute"),
+            r ->
+                r.getString("status").equals("pending")
+                    && r.getJsonArray("jobs").size() == 1
+                    && latest(r).getString("status").equals("done"),
+            Duration.ofSeconds(150),
+            "the first trigger's job done and the run waiting again");
+    assertEquals("done_by_runner", latest(ranOnce).getString("termination_reason"));
+    OffsetDateTime next = OffsetDateTime.parse(ranOnce.getString("next_triggered_at"));
+    assertTrue(next.isAfter(first), first + " then " + next);
+    assertTrue(logs(ranOnce).contains("tick"), logs(ranOnce));
+
+    okNull(api.post("/api/project/main/runs/stop", body("runs_names", List.of("every-minute"))));
+    JsonObject stopped = fleet.awaitRun("every-minute", finished(), "the stopped schedule");
+    assertEquals("terminated", stopped.getString("status"));
+    assertTrue(stopped.isNull("next_triggered_at"));
   }
 
   private static JsonObject lastSubmission(JsonObject job) {
