@@ -164,6 +164,13 @@ function renderHeader() {
     h('button', {type: 'button', class: 'link', onclick: signOut}, 'Sign out'));
 }
 
+/** The menu entry a path belongs to: a project's runs are under Runs, its fleets under Fleets. */
+function navSection(pathname) {
+  const inProject = pathname.match(/^\/projects\/[^/]+\/(runs|fleets|instances|backends)/);
+  if (!inProject) return pathname;
+  return {runs: '/runs', fleets: '/fleets', instances: '/fleets', backends: '/projects'}[inProject[1]];
+}
+
 function renderNav(pathname) {
   const nav = document.getElementById('nav');
   if (!session.user) {
@@ -171,8 +178,9 @@ function renderNav(pathname) {
     return;
   }
   nav.hidden = false;
+  const current = navSection(pathname);
   fill(nav, h('ul', {}, navItems.filter(([, , show]) => !show || show(session.user)).map(([href, label]) =>
-    h('li', {}, h('a', {href, 'aria-current': pathname.startsWith(href) ? 'page' : null}, label)))));
+    h('li', {}, h('a', {href, 'aria-current': current.startsWith(href) ? 'page' : null}, label)))));
 }
 
 // links inside the app change the route without reloading the page

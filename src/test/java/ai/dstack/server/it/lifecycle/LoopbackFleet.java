@@ -13,6 +13,8 @@ import ai.dstack.server.it.Traces;
 import jakarta.json.Json;
 import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObject;
+import jakarta.json.JsonObjectBuilder;
+import jakarta.json.JsonValue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -191,6 +193,31 @@ final class LoopbackFleet implements AutoCloseable {
             Json.createObjectBuilder()
                 .add("size", Json.createObjectBuilder().add("min", 0.1).addNull("max")))
         .build();
+  }
+
+  /**
+   * The run spec the CLI sent in {@code traces/apply-task-yd.jsonl}, with resources this machine
+   * has and the given name and configuration changes.
+   */
+  static JsonObject taskSpec(String name, Map<String, JsonValue> changes) {
+    JsonObject recorded = recordedRunSpec();
+    JsonObjectBuilder configuration =
+        Json.createObjectBuilder(recorded.getJsonObject("configuration"))
+            .add("name", name)
+            .add("resources", resourcesEveryHostHas());
+    changes.forEach(configuration::add);
+    return Json.createObjectBuilder(recorded)
+        .add("run_name", name)
+        .add("configuration", configuration)
+        .build();
+  }
+
+  static JsonValue commands(String... commands) {
+    var list = Json.createArrayBuilder();
+    for (String command : commands) {
+      list.add(command);
+    }
+    return list.build();
   }
 
   /**

@@ -6,7 +6,9 @@ import static ai.dstack.server.it.Expect.error;
 import static ai.dstack.server.it.Expect.ok;
 import static ai.dstack.server.it.Expect.okArray;
 import static ai.dstack.server.it.Expect.okNull;
+import static ai.dstack.server.it.lifecycle.LoopbackFleet.commands;
 import static ai.dstack.server.it.lifecycle.LoopbackFleet.finished;
+import static ai.dstack.server.it.lifecycle.LoopbackFleet.taskSpec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,7 +18,6 @@ import ai.dstack.server.it.Api;
 import jakarta.json.Json;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonObject;
-import jakarta.json.JsonObjectBuilder;
 import jakarta.json.JsonValue;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -61,31 +62,6 @@ class RunsIT {
     if (fleet != null) {
       fleet.close();
     }
-  }
-
-  /**
-   * The run spec the CLI sent in {@code traces/apply-task-yd.jsonl}, with resources this machine
-   * has and the given name and configuration changes.
-   */
-  private static JsonObject taskSpec(String name, Map<String, JsonValue> changes) {
-    JsonObject recorded = LoopbackFleet.recordedRunSpec();
-    JsonObjectBuilder configuration =
-        Json.createObjectBuilder(recorded.getJsonObject("configuration"))
-            .add("name", name)
-            .add("resources", LoopbackFleet.resourcesEveryHostHas());
-    changes.forEach(configuration::add);
-    return Json.createObjectBuilder(recorded)
-        .add("run_name", name)
-        .add("configuration", configuration)
-        .build();
-  }
-
-  private static JsonValue commands(String... commands) {
-    var list = Json.createArrayBuilder();
-    for (String command : commands) {
-      list.add(command);
-    }
-    return list.build();
   }
 
   private static Predicate<JsonObject> status(String status) {
