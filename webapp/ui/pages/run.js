@@ -12,6 +12,20 @@ function decode(base64) {
   return new TextDecoder().decode(bytes).replace(ANSI, '');
 }
 
+/** The configuration as a user would write it: unset (null) and empty fields left out. */
+function written(value) {
+  if (Array.isArray(value)) return value.map(written);
+  if (!value || typeof value !== 'object') return value;
+  const kept = {};
+  for (const [key, item] of Object.entries(value)) {
+    const shown = written(item);
+    const empty = shown === null || shown === undefined
+      || (typeof shown === 'object' && Object.keys(shown).length === 0);
+    if (!empty) kept[key] = shown;
+  }
+  return kept;
+}
+
 export async function render(ctx) {
   const {params, navigate} = ctx;
   const project = params.project;
@@ -95,7 +109,7 @@ export async function render(ctx) {
     if (ACTIVE.includes(run.status)) loadMetrics();
   });
 
-  const specYaml = h('pre', {class: 'code', id: 'run-spec'}, toYaml(run.run_spec?.configuration || {}));
+  const specYaml = h('pre', {class: 'code', id: 'run-spec'}, toYaml(written(run.run_spec?.configuration || {})));
   return h('div', {},
     pageHeader(params.run, actions),
     h('p', {}, link('/runs', '← All runs')),

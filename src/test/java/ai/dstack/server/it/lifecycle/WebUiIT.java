@@ -149,6 +149,11 @@ class WebUiIT {
     assertTrue(jobs.contains("running"), jobs);
     assertTrue(jobs.contains(fleet.host(0).address()), jobs);
     assertTrue(find("#run-metrics").getText().contains("CPU"), find("#run-metrics").getText());
+    // the server samples every 10 s; CPU needs two samples: both charts get lines within a minute
+    waitFor(
+        Duration.ofSeconds(60),
+        d -> browser.findElements(By.cssSelector("#run-metrics polyline")).size() >= 2);
+    assertFalse(find("#run-spec").getText().contains("null"), find("#run-spec").getText());
     shot("run-running");
   }
 
