@@ -202,6 +202,19 @@ class WebUiIT {
     clickButton("Create user");
     waitFor(ExpectedConditions.urlToBe(base + "/users/ui-member"));
     waitText("main", "member@example.com");
+    find("#user-active").click();
+    clickButton("Save");
+    waitFor(d -> !memberUser().getBoolean("active"));
+    waitFor(d -> find("#user-active").getDomProperty("checked").equals("false"));
+    find("#user-active").click();
+    clickButton("Save");
+    waitFor(d -> memberUser().getBoolean("active"));
+    String token = memberUser().getJsonObject("creds").getString("token");
+    clickButton("Refresh token");
+    waitVisible("dialog.dialog").findElement(By.cssSelector("button.danger")).click();
+    waitFor(d -> !memberUser().getJsonObject("creds").getString("token").equals(token));
+    String refreshed = memberUser().getJsonObject("creds").getString("token");
+    waitText("#user-token", refreshed);
     shot("user");
     open("/users");
     waitText("#users", "ui-member");
@@ -438,6 +451,10 @@ class WebUiIT {
 
   private static int tickLines() {
     return (int) find("#run-logs").getText().lines().filter(l -> l.startsWith("tick-")).count();
+  }
+
+  private static JsonObject memberUser() {
+    return ok(api.post("/api/users/get_user", body("username", "ui-member")));
   }
 
   private static String roleOf(String project, String username) {
