@@ -55,6 +55,7 @@ final class LoopbackFleet implements AutoCloseable {
         List.of("instances", "runs", "jobs_submitted", "jobs_running", "jobs_terminating");
     private final Map<String, String> env = new LinkedHashMap<>();
     private Duration waitLimit = Duration.ofSeconds(120);
+    private String configYml;
 
     private Builder(String dirPrefix) {
       this.dirPrefix = dirPrefix;
@@ -81,6 +82,12 @@ final class LoopbackFleet implements AutoCloseable {
       return this;
     }
 
+    /** The server's {@code config.yml}, written before it starts. */
+    Builder configYml(String text) {
+      configYml = text;
+      return this;
+    }
+
     /** How long {@link #await} waits unless told, the fleet's hosts becoming idle included. */
     Builder waitLimit(Duration limit) {
       waitLimit = limit;
@@ -95,6 +102,10 @@ final class LoopbackFleet implements AutoCloseable {
         server.env(prefix + "_MIN_INTERVAL", "0.5").env(prefix + "_MAX_IDLE_DELAY", "0.5");
       }
       env.forEach(server::env);
+      if (configYml != null) {
+        Files.createDirectories(server.stateDir());
+        Files.writeString(server.stateDir().resolve("config.yml"), configYml);
+      }
       TestHosts hosts = TestHosts.create(hostCount);
       try {
         server.start();
