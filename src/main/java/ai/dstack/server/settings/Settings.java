@@ -28,7 +28,8 @@ public record Settings(
     Path userHome,
     boolean defaultCredsDisabled,
     HostSettings hosts,
-    RunSettings runs) {
+    RunSettings runs,
+    LogSettings logs) {
 
   public enum LogFormat {
     STANDARD,
@@ -75,7 +76,8 @@ public record Settings(
         home,
         env.containsKey("DSTACK_DEFAULT_CREDS_DISABLED"),
         HostSettings.from(env),
-        RunSettings.from(env));
+        RunSettings.from(env),
+        LogSettings.from(env));
   }
 
   /** A path with the home directory shown as {@code ~}, as upstream prints paths. */
