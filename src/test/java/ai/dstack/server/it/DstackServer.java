@@ -211,6 +211,13 @@ public final class DstackServer implements AutoCloseable {
     return process.exitValue();
   }
 
+  /** SIGKILL: the process gets no chance to release anything. */
+  public void kill() throws InterruptedException {
+    if (process != null && process.isAlive()) {
+      process.destroyForcibly().waitFor();
+    }
+  }
+
   @Override
   public void close() throws InterruptedException {
     stop();

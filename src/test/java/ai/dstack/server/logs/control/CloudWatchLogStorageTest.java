@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.dstack.server.api.ApiException;
+import ai.dstack.server.logs.testing.FakeCloudWatch;
 import ai.dstack.server.settings.Settings;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package ai.dstack.server.logs.control;
+package ai.dstack.server.logs.testing;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -21,29 +21,33 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * A local endpoint speaking the CloudWatch Logs JSON protocol (POST, {@code X-Amz-Target:
  * Logs_20140328.<Action>}) for one log group, keeping streams in memory and every call made.
  */
-final class FakeCloudWatch implements AutoCloseable {
-  record Call(String action, JsonObject body) {}
+public final class FakeCloudWatch implements AutoCloseable {
+  public record Call(String action, JsonObject body) {}
 
-  record Stored(long timestamp, String message) {}
+  public record Stored(long timestamp, String message) {}
 
   private final HttpServer server;
   private final String group;
-  final List<Call> calls = new CopyOnWriteArrayList<>();
-  final Map<String, List<Stored>> streams = new LinkedHashMap<>();
+  public final List<Call> calls = new CopyOnWriteArrayList<>();
+  public final Map<String, List<Stored>> streams = new LinkedHashMap<>();
 
-  FakeCloudWatch(String group) throws IOException {
+  public FakeCloudWatch(String group) throws IOException {
     this.group = group;
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.createContext("/", this::handle);
     server.start();
   }
 
-  URI endpoint() {
+  public URI endpoint() {
     return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
   }
 
-  List<Call> calls(String action) {
+  public List<Call> calls(String action) {
     return calls.stream().filter(c -> c.action().equals(action)).toList();
+  }
+
+  public synchronized List<String> streamNames() {
+    return List.copyOf(streams.keySet());
   }
 
   private synchronized void handle(HttpExchange exchange) throws IOException {
