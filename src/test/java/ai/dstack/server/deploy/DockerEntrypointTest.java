@@ -41,9 +41,11 @@ class DockerEntrypointTest {
     calls = dir.resolve("calls.log");
     database = home.resolve(".dstack/server/data/sqlite.db");
     Path bin = Files.createDirectories(dir.resolve("bin"));
-    // each stand-in writes one line: its name, then every argument in [brackets]
+    // each stand-in writes one line: its name, then every argument in [brackets]; in one write,
+    // since the launcher's curl probe runs while java does
     String record =
-        "printf '%s' \"$(basename \"$0\")\" >>\"$CALLS\"; printf ' [%s]' \"$@\" >>\"$CALLS\"; echo >>\"$CALLS\"\n";
+        "line=\"$(basename \"$0\")\"; for arg in \"$@\"; do line+=\" [$arg]\"; done;"
+            + " printf '%s\\n' \"$line\" >>\"$CALLS\"\n";
     stub(
         bin.resolve("litestream"),
         record
