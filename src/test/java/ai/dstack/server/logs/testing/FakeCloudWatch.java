@@ -22,6 +22,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * Logs_20140328.<Action>}) for one log group, keeping streams in memory and every call made.
  */
 public final class FakeCloudWatch implements AutoCloseable {
+  private static final JsonObject NO_SUCH_STREAM =
+      error("ResourceNotFoundException", "The specified log stream does not exist.");
+
   public record Call(String action, JsonObject body) {}
 
   public record Stored(long timestamp, String message) {}
@@ -88,10 +91,7 @@ public final class FakeCloudWatch implements AutoCloseable {
       case "PutLogEvents" -> {
         List<Stored> stream = streams.get(body.getString("logStreamName"));
         if (stream == null) {
-          reply(
-              exchange,
-              400,
-              error("ResourceNotFoundException", "The specified log stream does not exist."));
+          reply(exchange, 400, NO_SUCH_STREAM);
           return;
         }
         body.getJsonArray("logEvents")
@@ -115,10 +115,7 @@ public final class FakeCloudWatch implements AutoCloseable {
   private void getLogEvents(HttpExchange exchange, JsonObject body) throws IOException {
     List<Stored> stream = streams.get(body.getString("logStreamName"));
     if (stream == null) {
-      reply(
-          exchange,
-          400,
-          error("ResourceNotFoundException", "The specified log stream does not exist."));
+      reply(exchange, 400, NO_SUCH_STREAM);
       return;
     }
     long start =
